@@ -1,0 +1,43 @@
+using System;
+using ReproducibleBlock.State;
+
+namespace ReproducibleBlock;
+
+/// <summary>
+/// An open block, returned by <see cref="Reproducible.Block"/>; disposing it leaves the block. Use it with a
+/// <c>using</c> statement, so the block is left even when an exception is thrown inside it.
+/// </summary>
+/// <remarks>
+/// Blocks nest as a stack and must be left in the reverse order of entry. Disposing a scope twice does nothing.
+/// </remarks>
+public sealed class BlockScope : IDisposable
+{
+    private readonly BlockRuntime _runtime;
+    private bool _disposed;
+
+    internal BlockScope(BlockRuntime runtime, long blockSeed, bool restoreOnExit)
+    {
+        _runtime = runtime;
+        BlockSeed = blockSeed;
+        RestoresOnExit = restoreOnExit;
+    }
+
+    /// <summary>The block seed this block was entered with.</summary>
+    public long BlockSeed { get; }
+
+    /// <summary>Whether leaving the block puts every generator back as it was before entry.</summary>
+    public bool RestoresOnExit { get; }
+
+    /// <summary>Leaves the block. Does nothing when it was already left.</summary>
+    /// <exception cref="InvalidOperationException">A block entered inside this one is still open; it must be left first.</exception>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _runtime.Exit(this);
+        _disposed = true;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Block {BlockSeed}{(RestoresOnExit ? " (restores on exit)" : "")}";
+}

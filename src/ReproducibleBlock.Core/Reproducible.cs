@@ -1,0 +1,107 @@
+using System;
+using ReproducibleBlock.State;
+
+namespace ReproducibleBlock;
+
+/// <summary>
+/// Seeds every random-number generator and isolates blocks of code from each other's random draws.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Call <see cref="SetSeed"/> once at the start of the program; then every block (<c>using (Reproducible.Block(64)) { ... }</c>)
+/// starts from a state of its own, derived from that seed and its block seed, so nothing that happens outside the
+/// block changes what is drawn inside it: adding a layer to one part of a network leaves the initial weights,
+/// dropout masks and data order of every other block as they were.
+/// </para>
+/// <para>
+/// The generators covered are torch's CPU default generator (layer initialisation, dropout, <c>torch.rand*</c>),
+/// the default CUDA generator of every device when CUDA is available, and <see cref="Random"/>.
+/// They are process-global, so blocks may be open on only one thread or asynchronous flow at a time.
+/// </para>
+/// </remarks>
+public static class Reproducible
+{
+    private static BlockRuntime Runtime => BlockRuntime.Shared;
+
+    /// <summary>
+    /// Seeds every generator with <paramref name="seed"/> and records the reference state that blocks derive from.
+    /// </summary>
+    /// <param name="seed">Any value. Outside blocks, torch draws exactly what PyTorch draws after <c>torch.manual_seed(seed)</c>.</param>
+    /// <param name="derivation">How blocks derive their state; see <see cref="BlockDerivation"/>.</param>
+    /// <remarks>Calling it again starts over: the reference state and the instance counters of <see cref="InstanceBlock"/> are reset.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="derivation"/> is not a defined value.</exception>
+    /// <exception cref="InvalidOperationException">A block is open.</exception>
+    public static void SetSeed(long seed, BlockDerivation derivation = BlockDerivation.Keyed) => Runtime.SetSeed(seed, derivation);
+
+    /// <summary>Whether <see cref="SetSeed"/> (or <see cref="Restore"/>) has been called in this process.</summary>
+    public static bool IsSeeded => Runtime.IsSeeded;
+
+    /// <summary>
+    /// Enters a block: every generator is set to the state derived from the enclosing block (or the root seed) and
+    /// <paramref name="blockSeed"/>. Entering the same block seed in the same place always gives the same state.
+    /// </summary>
+    /// <param name="blockSeed">The block's seed. Give every block its own. Any value under <see cref="BlockDerivation.Keyed"/>; 0 or more under <see cref="BlockDerivation.ResetAndAdvance"/>.</param>
+    /// <param name="restoreOnExit">
+    /// When true, leaving the block puts every generator back exactly as it was before entry, as if the block had drawn
+    /// nothing. When false (the default, as in torch-reproducible-block), draws after the block continue from the block's state.
+    /// </param>
+    /// <returns>The open block; dispose it to leave the block.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="SetSeed"/> has not been called, or another thread or asynchronous flow has a block open.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="blockSeed"/> is negative under <see cref="BlockDerivation.ResetAndAdvance"/>.</exception>
+    public static BlockScope Block(long blockSeed, bool restoreOnExit = false) => Runtime.Enter(blockSeed, restoreOnExit, instance: false);
+
+    /// <summary>
+    /// Enters a block whose state also depends on how many instance blocks with the same seed were already entered
+    /// directly under the enclosing block (or, at the top level, since <see cref="SetSeed"/>). Woven constructors use it,
+    /// so two modules of one type built side by side get different weights, reproducibly.
+    /// </summary>
+    /// <remarks>
+    /// The first instance block with a given seed in a place equals <see cref="Block"/> with that seed. Under
+    /// <see cref="BlockDerivation.ResetAndAdvance"/> the count is ignored, as blocks there are absolute.
+    /// </remarks>
+    /// <inheritdoc cref="Block" path="/param"/>
+    /// <inheritdoc cref="Block" path="/returns"/>
+    /// <inheritdoc cref="Block" path="/exception"/>
+    public static BlockScope InstanceBlock(long blockSeed, bool restoreOnExit = false) => Runtime.Enter(blockSeed, restoreOnExit, instance: true);
+
+    /// <summary>
+    /// A managed generator that follows the blocks like torch's: seeded by <see cref="SetSeed"/>, given its own state in
+    /// each block, saved and restored with the others. Use it for what torch does not draw, such as data order
+    /// (see <see cref="BlockShuffler"/>). It is the same instance for the whole process and, like any
+    /// <see cref="System.Random"/>, not thread-safe.
+    /// </summary>
+    public static Random Random => Runtime.Random;
+
+    /// <summary>
+    /// Captures everything this library controls: the root seed and derivation, the reference state, the CPU, managed
+    /// and CUDA generator states, the instance counters and what the open blocks will restore, for a checkpoint.
+    /// </summary>
+    /// <returns>A snapshot; <see cref="RngSnapshot.ToBytes"/> turns it into bytes to save beside the model.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="SetSeed"/> has not been called.</exception>
+    public static RngSnapshot Capture() => new(Runtime.Capture());
+
+    /// <summary>
+    /// Puts everything back as <paramref name="snapshot"/> recorded it, so that a run resumed from a checkpoint, in this
+    /// process or a new one, draws exactly what the uninterrupted run would have drawn.
+    /// </summary>
+    /// <param name="snapshot">A snapshot from <see cref="Capture"/> or <see cref="RngSnapshot.FromBytes"/>.</param>
+    /// <remarks>Call it where the snapshot was captured: outside every block, or inside the same blocks (after the same SetSeed).</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="snapshot"/> is null.</exception>
+    /// <exception cref="ArgumentException">The snapshot was captured with a libtorch whose CPU state has another size.</exception>
+    /// <exception cref="InvalidOperationException">The open blocks differ from those open at capture, or another flow has a block open.</exception>
+    public static void Restore(RngSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        Runtime.Restore(snapshot.Data);
+    }
+
+    /// <summary>
+    /// Receives the library's rare warnings (for example, when CUDA state cannot be read and a fallback is used).
+    /// By default they are written to standard error; set another handler to route them to your logger, or null to drop them.
+    /// </summary>
+    public static Action<string>? WarningHandler
+    {
+        get => Runtime.WarningHandler;
+        set => Runtime.WarningHandler = value;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Collections.Generic;
+
+namespace ReproducibleBlock.State;
+
+/// <summary>One level of the scope stack: an open block, or the root (the level outside every block).</summary>
+/// <remarks>Frames are kept per depth and reused, so entering a block allocates no frame.</remarks>
+internal sealed class BlockFrame
+{
+    private Dictionary<long, long>? _instances;
+
+    /// <summary>The handle that opened this frame; null for the root and for a free frame.</summary>
+    public BlockScope? Owner { get; set; }
+
+    public long BlockSeed { get; set; }
+
+    /// <summary>For instance blocks, how many blocks with this seed were entered under the same parent before.</summary>
+    public long Ordinal { get; set; }
+
+    /// <summary>The derivation key; children derive from it.</summary>
+    public ulong Key { get; set; }
+
+    public bool RestoreOnExit { get; set; }
+
+    /// <summary>The state before entry, for <see cref="RestoreOnExit"/>; allocated on first use and kept.</summary>
+    public RngState? Saved { get; set; }
+
+    /// <summary>How many restoring exits happened directly under this frame (for CUDA continuation seeds).</summary>
+    public ulong ExitCount { get; set; }
+
+    /// <summary>Instance counts per block seed, for instance blocks entered directly under this frame.</summary>
+    public IReadOnlyDictionary<long, long> InstanceCounts => _instances ?? (IReadOnlyDictionary<long, long>)EmptyCounts;
+
+    private static readonly Dictionary<long, long> EmptyCounts = new();
+
+    /// <summary>Returns the next instance ordinal for <paramref name="blockSeed"/> under this frame and counts it.</summary>
+    public long NextOrdinal(long blockSeed)
+    {
+        _instances ??= new Dictionary<long, long>();
+        _instances.TryGetValue(blockSeed, out long ordinal);
+        _instances[blockSeed] = ordinal + 1;
+        return ordinal;
+    }
+
+    public void SetInstanceCounts(IReadOnlyDictionary<long, long> counts)
+    {
+        _instances?.Clear();
+        foreach (KeyValuePair<long, long> pair in counts)
+            (_instances ??= new Dictionary<long, long>())[pair.Key] = pair.Value;
+    }
+
+    /// <summary>Prepares a kept frame for a new block.</summary>
+    public void Open(BlockScope? owner, long blockSeed, long ordinal, ulong key, bool restoreOnExit)
+    {
+        Owner = owner;
+        BlockSeed = blockSeed;
+        Ordinal = ordinal;
+        Key = key;
+        RestoreOnExit = restoreOnExit;
+        ExitCount = 0;
+        _instances?.Clear();
+    }
+}

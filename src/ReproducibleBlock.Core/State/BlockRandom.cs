@@ -1,0 +1,103 @@
+using System;
+using System.Buffers.Binary;
+
+namespace ReproducibleBlock.State;
+
+/// <summary>
+/// The managed generator behind <see cref="Reproducible.Random"/>: a <see cref="System.Random"/> whose whole
+/// state is one 64-bit SplitMix64 counter, so blocks can set, save and restore it exactly.
+/// </summary>
+/// <remarks>
+/// Every virtual member of <see cref="System.Random"/> is overridden, so the base class's own generator is
+/// never used. Like <see cref="System.Random"/>, an instance is not thread-safe.
+/// </remarks>
+internal sealed class BlockRandom : System.Random
+{
+    public BlockRandom(ulong state) : base(0) => State = state;
+
+    /// <summary>The SplitMix64 counter.</summary>
+    public ulong State { get; set; }
+
+    private ulong NextUInt64()
+    {
+        ulong state = State;
+        ulong output = SplitMix64.Next(ref state);
+        State = state;
+        return output;
+    }
+
+    /// <summary>Uniform in [0, bound) without bias (Lemire's multiply-and-reject); bound ≥ 1.</summary>
+    private ulong NextBelow(ulong bound)
+    {
+        ulong high = Math.BigMul(NextUInt64(), bound, out ulong low);
+        if (low < bound)
+        {
+            // Redraw only in the small biased zone; the remainder is computed only when it might be needed.
+            ulong threshold = unchecked(0 - bound) % bound;
+            while (low < threshold)
+                high = Math.BigMul(NextUInt64(), bound, out low);
+        }
+        return high;
+    }
+
+    public override int Next() => (int)NextBelow(int.MaxValue);
+
+    public override int Next(int maxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxValue);
+        return maxValue <= 1 ? 0 : (int)NextBelow((ulong)maxValue);
+    }
+
+    public override int Next(int minValue, int maxValue)
+    {
+        if (minValue > maxValue)
+            throw new ArgumentOutOfRangeException(nameof(minValue), $"minValue ({minValue}) must not exceed maxValue ({maxValue}).");
+        ulong range = (ulong)((long)maxValue - minValue);
+        return range <= 1 ? minValue : (int)((long)minValue + (long)NextBelow(range));
+    }
+
+    public override long NextInt64() => (long)NextBelow(long.MaxValue);
+
+    public override long NextInt64(long maxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxValue);
+        return maxValue <= 1 ? 0 : (long)NextBelow((ulong)maxValue);
+    }
+
+    public override long NextInt64(long minValue, long maxValue)
+    {
+        if (minValue > maxValue)
+            throw new ArgumentOutOfRangeException(nameof(minValue), $"minValue ({minValue}) must not exceed maxValue ({maxValue}).");
+        ulong range = unchecked((ulong)maxValue - (ulong)minValue);
+        return range <= 1 ? minValue : unchecked(minValue + (long)NextBelow(range));
+    }
+
+    /// <summary>53 random bits scaled into [0, 1).</summary>
+    public override double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>24 random bits scaled into [0, 1).</summary>
+    public override float NextSingle() => (NextUInt64() >> 40) * (1.0f / (1U << 24));
+
+    protected override double Sample() => NextDouble();
+
+    public override void NextBytes(byte[] buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        NextBytes(buffer.AsSpan());
+    }
+
+    public override void NextBytes(Span<byte> buffer)
+    {
+        while (buffer.Length >= 8)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(buffer, NextUInt64());
+            buffer = buffer[8..];
+        }
+        if (!buffer.IsEmpty)
+        {
+            Span<byte> last = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(last, NextUInt64());
+            last[..buffer.Length].CopyTo(buffer);
+        }
+    }
+}

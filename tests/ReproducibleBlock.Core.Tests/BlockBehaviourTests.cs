@@ -1,0 +1,228 @@
+using System;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using TorchSharp;
+
+namespace ReproducibleBlock.Tests;
+
+/// <summary>The behaviours torch-reproducible-block documents and tests, under both derivations.</summary>
+[TestClass]
+public sealed class BlockBehaviourTests : RuntimeTest
+{
+    public static System.Collections.Generic.IEnumerable<object[]> Derivations =>
+        [[BlockDerivation.Keyed], [BlockDerivation.ResetAndAdvance]];
+
+    [TestMethod]
+    [DynamicData(nameof(Derivations))]
+    public void Block_SameSeedTwice_DrawsTheSame(BlockDerivation derivation)
+    {
+        Reproducible.SetSeed(42, derivation);
+        long[] first, second;
+        using (Reproducible.Block(7))
+            first = Draws.Torch(16);
+        Draws.Torch(5); // outside draws must not matter
+        using (Reproducible.Block(7))
+            second = Draws.Torch(16);
+        CollectionAssert.AreEqual(first, second);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Derivations))]
+    public void Block_DifferentSeeds_DrawDifferently(BlockDerivation derivation)
+    {
+        Reproducible.SetSeed(42, derivation);
+        long[] seven, eight;
+        using (Reproducible.Block(7))
+            seven = Draws.Torch(16);
+        using (Reproducible.Block(8))
+            eight = Draws.Torch(16);
+        CollectionAssert.AreNotEqual(seven, eight);
+    }
+
+    [TestMethod]
+    public void ResetAndAdvance_BlockZero_EqualsTheStateRightAfterManualSeed()
+    {
+        torch.manual_seed(1234);
+        long[] expected = Draws.Torch(32);
+
+        Reproducible.SetSeed(1234, BlockDerivation.ResetAndAdvance);
+        Draws.Torch(100);
+        using (Reproducible.Block(0))
+            CollectionAssert.AreEqual(expected, Draws.Torch(32));
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Derivations))]
+    public void RestoreOnExit_LeavesTheOuterStreamUntouched(BlockDerivation derivation)
+    {
+        Reproducible.SetSeed(5, derivation);
+        Draws.Torch(3);
+        Draws.Managed(3);
+        long[] expectedTorch = Draws.Torch(20);
+        long[] expectedManaged = Draws.Managed(20);
+
+        Reproducible.SetSeed(5, derivation);
+        Draws.Torch(3);
+        Draws.Managed(3);
+        using (Reproducible.Block(99, restoreOnExit: true))
+        {
+            Draws.Torch(1000);
+            Draws.Managed(1000);
+        }
+        CollectionAssert.AreEqual(expectedTorch, Draws.Torch(20));
+        CollectionAssert.AreEqual(expectedManaged, Draws.Managed(20));
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Derivations))]
+    public void DefaultExit_ContinuesFromTheBlocksOwnState(BlockDerivation derivation)
+    {
+        Reproducible.SetSeed(5, derivation);
+        long[] inside;
+        using (Reproducible.Block(3))
+            inside = Draws.Torch(30);
+
+        Reproducible.SetSeed(5, derivation);
+        using (Reproducible.Block(3))
+            Draws.Torch(10);
+        long[] after = Draws.Torch(20);
+        CollectionAssert.AreEqual(inside.Skip(10).ToArray(), after);
+    }
+
+    [TestMethod]
+    public void Block_ExceptionInside_StillLeavesTheBlock()
+    {
+        Reproducible.SetSeed(5);
+        Draws.Torch(2);
+        long[] expected = Draws.Torch(8);
+
+        Reproducible.SetSeed(5);
+        Draws.Torch(2);
+        Assert.ThrowsExactly<InvalidTimeZoneException>(() =>
+        {
+            using (Reproducible.Block(1, restoreOnExit: true))
+            {
+                Draws.Torch(50);
+                throw new InvalidTimeZoneException("thrown inside the block");
+            }
+        });
+        CollectionAssert.AreEqual(expected, Draws.Torch(8), "the block was left and restored");
+        Reproducible.SetSeed(6); // SetSeed refuses while a block is open, so this proves none is
+    }
+
+    [TestMethod]
+    public void Dispose_Twice_IsANoOp()
+    {
+        Reproducible.SetSeed(5);
+        BlockScope outer = Reproducible.Block(1);
+        BlockScope inner = Reproducible.Block(2);
+        inner.Dispose();
+        inner.Dispose();
+        long[] afterInner = Draws.Torch(4);
+        outer.Dispose();
+        outer.Dispose();
+        Reproducible.SetSeed(5);
+        using (Reproducible.Block(1))
+        {
+            using (Reproducible.Block(2)) { }
+            CollectionAssert.AreEqual(afterInner, Draws.Torch(4));
+        }
+    }
+
+    [TestMethod]
+    public void Dispose_OutOfOrder_ThrowsAndKeepsTheStack()
+    {
+        Reproducible.SetSeed(5);
+        long[] expectedInner, expectedAfter;
+        using (Reproducible.Block(1))
+        {
+            Draws.Torch(2);
+            using (Reproducible.Block(2))
+                expectedInner = Draws.Torch(6);
+            expectedAfter = Draws.Torch(3);
+        }
+
+        Reproducible.SetSeed(5);
+        BlockScope outer = Reproducible.Block(1);
+        Draws.Torch(2);
+        BlockScope inner = Reproducible.Block(2);
+        long[] innerDraws = Draws.Torch(3);
+
+        var error = Assert.ThrowsExactly<InvalidOperationException>(outer.Dispose);
+        StringAssert.Contains(error.Message, "Block 1 cannot be left while block 2");
+
+        // Still inside block 2, whose stream goes on where it was; then both leave in order.
+        innerDraws = [.. innerDraws, .. Draws.Torch(3)];
+        CollectionAssert.AreEqual(expectedInner, innerDraws);
+        inner.Dispose();
+        CollectionAssert.AreEqual(expectedAfter, Draws.Torch(3), "back in block 1 after block 2, as without the failed dispose");
+        outer.Dispose();
+        Reproducible.SetSeed(5); // refused if anything were still open
+    }
+
+    [TestMethod]
+    public void Block_BeforeSetSeed_ThrowsAndSaysWhatToCall()
+    {
+        var runtime = new State.BlockRuntime(_ => State.NoCudaGenerators.Instance);
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => runtime.Enter(3, restoreOnExit: false, instance: false));
+        StringAssert.Contains(error.Message, "Reproducible.SetSeed");
+        Assert.IsFalse(runtime.IsSeeded);
+    }
+
+    [TestMethod]
+    public void SetSeed_InsideABlock_Throws()
+    {
+        Reproducible.SetSeed(1);
+        using (Reproducible.Block(12))
+        {
+            var error = Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.SetSeed(2));
+            StringAssert.Contains(error.Message, "12");
+        }
+    }
+
+    [TestMethod]
+    public void SetSeed_UndefinedDerivation_Throws()
+    {
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Reproducible.SetSeed(1, (BlockDerivation)7));
+    }
+
+    [TestMethod]
+    public void ResetAndAdvance_NegativeBlockSeed_Throws()
+    {
+        Reproducible.SetSeed(1, BlockDerivation.ResetAndAdvance);
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Reproducible.Block(-1));
+        Assert.AreEqual("blockSeed", error.ParamName);
+        using (Reproducible.Block(0)) { } // the failed entry left nothing open
+    }
+
+    [TestMethod]
+    public void Keyed_AnyLongIsABlockSeed()
+    {
+        Reproducible.SetSeed(1);
+        foreach (long seed in new[] { long.MinValue, -1L, 0L, long.MaxValue })
+        {
+            using (Reproducible.Block(seed))
+                Draws.Torch(1);
+        }
+    }
+
+    [TestMethod]
+    public void SetSeed_OutsideBlocks_MatchesTorchManualSeed()
+    {
+        torch.manual_seed(77);
+        long[] expected = Draws.Torch(10);
+        Reproducible.SetSeed(77);
+        CollectionAssert.AreEqual(expected, Draws.Torch(10));
+        Assert.IsTrue(Reproducible.IsSeeded);
+    }
+
+    [TestMethod]
+    public void Scope_ReportsItsSeedAndMode()
+    {
+        Reproducible.SetSeed(1);
+        using BlockScope scope = Reproducible.Block(64, restoreOnExit: true);
+        Assert.AreEqual(64, scope.BlockSeed);
+        Assert.IsTrue(scope.RestoresOnExit);
+        Assert.AreEqual("Block 64 (restores on exit)", scope.ToString());
+    }
+}
