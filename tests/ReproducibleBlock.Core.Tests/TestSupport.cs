@@ -79,9 +79,6 @@ internal sealed class MersenneTwister
         return x;
     }
 
-    public void Skip(long count)
-    {
-        for (long i = 0; i < count; i++)
-            Next();
-    }
+    /// <summary>libtorch's random64(): two consecutive outputs, the first as the high half.</summary>
+    public ulong NextUInt64() => ((ulong)Next() << 32) | Next();
 }
