@@ -104,8 +104,7 @@ internal static class SnapshotFormat
 
     private readonly struct Writer(ArrayBufferWriter<byte> output)
     {
-        public void U8(byte value) => output.GetSpan(1)[0] = value;
-        public void U8Advance(byte value) { U8(value); output.Advance(1); }
+        public void U8(byte value) { output.GetSpan(1)[0] = value; output.Advance(1); }
         public void U32(uint value) { BinaryPrimitives.WriteUInt32LittleEndian(output.GetSpan(4), value); output.Advance(4); }
         public void U64(ulong value) { BinaryPrimitives.WriteUInt64LittleEndian(output.GetSpan(8), value); output.Advance(8); }
         public void I64(long value) => U64(unchecked((ulong)value));
@@ -128,7 +127,7 @@ internal static class SnapshotFormat
         {
             I64(frame.BlockSeed);
             I64(frame.Ordinal);
-            U8Advance(frame.RestoreOnExit ? (byte)1 : (byte)0);
+            U8(frame.RestoreOnExit ? (byte)1 : (byte)0);
             if (frame.RestoreOnExit)
                 State(frame.Saved!);
             U32((uint)frame.InstanceCounts.Count);
