@@ -1,0 +1,167 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace ReproducibleBlock.Tests;
+
+/// <summary>
+/// The build step that lets TorchSharp load where libstdc++ is older than GCC 13's. Works on copies of the real
+/// libLibTorchSharp.so from the NuGet cache; readelf (binutils), where present, is the independent judge.
+/// </summary>
+[TestClass]
+public sealed class GlibcxxBuildStepTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private static string OriginalLibrary()
+    {
+        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        string path = Path.Combine(packages, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        if (!File.Exists(path))
+            Assert.Inconclusive($"TorchSharp's original library is not at {path}.");
+        return path;
+    }
+
+    private string CopyOfOriginal()
+    {
+        string copy = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), Guid.NewGuid().ToString("N"), GlibcxxWeakener.LibraryFileName);
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        File.Copy(OriginalLibrary(), copy);
+        return copy;
+    }
+
+    private static string? ReadElfVersions(string path)
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("readelf", ["-V", "--wide", path]) { RedirectStandardOutput = true, UseShellExecute = false })!;
+            string output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null; // no binutils here
+        }
+    }
+
+    [TestMethod]
+    public void Patch_MarksOnlyTheGlibcxx3432NeedWeak()
+    {
+        byte[] original = File.ReadAllBytes(OriginalLibrary());
+        byte[] patched = (byte[])original.Clone();
+
+        Assert.AreEqual(GlibcxxWeakener.Patched, GlibcxxWeakener.Patch(patched));
+
+        int[] changed = Enumerable.Range(0, original.Length).Where(i => original[i] != patched[i]).ToArray();
+        Assert.AreEqual(1, changed.Length, "one byte: the low byte of vna_flags");
+        Assert.AreEqual(0x2, patched[changed[0]] ^ original[changed[0]], "VER_FLG_WEAK");
+    }
+
+    [TestMethod]
+    public void PatchFile_IsSeenAsWeakByReadelf()
+    {
+        string copy = CopyOfOriginal();
+        string? before = ReadElfVersions(copy);
+        if (before is null)
+            Assert.Inconclusive("readelf is not installed.");
+        Assert.IsTrue(before.Split('\n').Any(l => l.Contains("Name: GLIBCXX_3.4.32") && l.Contains("Flags: none")));
+
+        Assert.AreEqual(GlibcxxWeakener.Patched, GlibcxxWeakener.PatchFile(copy));
+
+        string after = ReadElfVersions(copy)!;
+        Assert.IsTrue(after.Split('\n').Any(l => l.Contains("Name: GLIBCXX_3.4.32") && l.Contains("Flags: WEAK")));
+        Assert.AreEqual(before.Split('\n').Count(l => l.Contains("Flags: WEAK")) + 1, after.Split('\n').Count(l => l.Contains("Flags: WEAK")));
+    }
+
+    [TestMethod]
+    public void PatchFile_Twice_ChangesNothingTheSecondTime()
+    {
+        string copy = CopyOfOriginal();
+        GlibcxxWeakener.PatchFile(copy);
+        byte[] once = File.ReadAllBytes(copy);
+        Assert.AreEqual(GlibcxxWeakener.AlreadyWeak, GlibcxxWeakener.PatchFile(copy));
+        CollectionAssert.AreEqual(once, File.ReadAllBytes(copy));
+    }
+
+    [TestMethod]
+    public void PatchFile_NeverWritesThroughAHardLink_AndKeepsTheTimestamp()
+    {
+        // The SDK can hard-link output files to the NuGet cache; the cache must stay as it was.
+        string copy = CopyOfOriginal();
+        string link = copy + ".cache-entry";
+        if (!CreateHardLink(copy, link))
+            Assert.Inconclusive("hard links are not available here.");
+        DateTime stamp = File.GetLastWriteTimeUtc(copy);
+        byte[] cached = File.ReadAllBytes(link);
+
+        GlibcxxWeakener.PatchFile(copy);
+
+        CollectionAssert.AreEqual(cached, File.ReadAllBytes(link));
+        CollectionAssert.AreNotEqual(cached, File.ReadAllBytes(copy));
+        Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(copy));
+    }
+
+    private static bool CreateHardLink(string target, string link)
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("ln", [target, link]) { UseShellExecute = false })!;
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    [TestMethod]
+    public void Patch_RefusesWhenAnotherSymbolNeedsTheVersion()
+    {
+        // Rename the marker in the dynamic string table: now a "real" symbol needs GLIBCXX_3.4.32, and weakening
+        // the requirement would only move the failure to run time.
+        byte[] image = File.ReadAllBytes(OriginalLibrary());
+        byte[] marker = Encoding.ASCII.GetBytes(GlibcxxWeakener.MarkerSymbol + "\0");
+        int at = image.AsSpan().IndexOf(marker);
+        Assert.IsTrue(at > 0);
+        image[at + marker.Length - 2] = (byte)'w'; // ..._initv -> ..._initw
+
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => GlibcxxWeakener.Patch(image));
+        StringAssert.Contains(error.Message, "_ZSt21ios_base_library_initw");
+    }
+
+    [TestMethod]
+    public void Patch_RejectsWhatIsNotA64BitElf()
+    {
+        Assert.ThrowsExactly<InvalidDataException>(() => GlibcxxWeakener.Patch(Encoding.ASCII.GetBytes("#!/bin/sh\necho not a library\n")));
+        byte[] truncated = File.ReadAllBytes(OriginalLibrary()).AsSpan(0, 4096).ToArray();
+        Assert.ThrowsExactly<InvalidDataException>(() => GlibcxxWeakener.Patch(truncated));
+    }
+
+    [TestMethod]
+    public void HostLibStdCxx_IsFound_AndItsVersionsAreRead()
+    {
+        string? host = GlibcxxWeakener.FindHostLibStdCxx();
+        if (host is null)
+            Assert.Inconclusive("no libstdc++.so.6 in the standard folders.");
+        Assert.IsTrue(GlibcxxWeakener.DefinesVersion(host, "GLIBCXX_3.4"), "every libstdc++ defines the base version");
+        Assert.IsFalse(GlibcxxWeakener.DefinesVersion(host, "GLIBCXX_9.9.99"));
+    }
+
+    [TestMethod]
+    public void TheOutputCopyOfThisTestRun_WasPatchedWhenTheHostNeedsIt()
+    {
+        string? host = GlibcxxWeakener.FindHostLibStdCxx();
+        if (host is null || GlibcxxWeakener.DefinesVersion(host, GlibcxxWeakener.RequiredVersion))
+            Assert.Inconclusive("this machine's libstdc++ needs no patch.");
+        string output = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", GlibcxxWeakener.LibraryFileName);
+        byte[] image = File.ReadAllBytes(output);
+        Assert.AreEqual(GlibcxxWeakener.AlreadyWeak, GlibcxxWeakener.Patch(image));
+        // ...and TorchSharp loads: every other test in this assembly depends on it.
+    }
+}
