@@ -1,0 +1,35 @@
+using System;
+using System.ComponentModel;
+
+namespace ReproducibleBlock;
+
+/// <summary>
+/// Entry points for the code ReproducibleBlock.Fody weaves into constructors. Not meant to be called directly:
+/// use <see cref="Reproducible.Block"/> and <see cref="Reproducible.InstanceBlock"/>.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class WovenCode
+{
+    // Set by a woven constructor just before it calls another woven constructor of its own type through this(...),
+    // consumed by that constructor's first instruction: nothing runs in between, so a thread-static flag suffices.
+    [ThreadStatic]
+    private static bool t_chainedCallPending;
+
+    /// <summary>
+    /// Enters the block of a woven constructor (an instance block), or returns null when this constructor was reached
+    /// through <c>this(...)</c> from a woven constructor that already entered it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">As for <see cref="Reproducible.InstanceBlock"/>.</exception>
+    public static BlockScope? EnterConstructorBlock(long blockSeed, bool restoreOnExit)
+    {
+        if (t_chainedCallPending)
+        {
+            t_chainedCallPending = false;
+            return null;
+        }
+        return Reproducible.InstanceBlock(blockSeed, restoreOnExit);
+    }
+
+    /// <summary>Marks that the next woven constructor to start is reached through <c>this(...)</c> and must not enter a block of its own.</summary>
+    public static void ChainingToWovenConstructor() => t_chainedCallPending = true;
+}

@@ -1,0 +1,138 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Fody;
+using Mono.Cecil;
+using Mono.Cecil.Cil;
+using Mono.Cecil.Rocks;
+
+namespace ReproducibleBlock.Weaving;
+
+/// <summary>
+/// Rewrites one method or constructor so that its whole body runs inside a block:
+/// <code>
+/// BlockScope scope = Reproducible.Block(seed, restoreOnExit);        // constructors: WovenCode.EnterConstructorBlock
+/// try { original body, each `ret` turned into `stloc result; leave end` }
+/// finally { if (scope != null) ((IDisposable)scope).Dispose(); }
+/// end: return result;
+/// </code>
+/// Constructors are entered at IL offset 0, before field initialisers and the base constructor call. A constructor
+/// that chains to another woven constructor of its type through this(...) tells it not to enter a second block.
+/// </summary>
+internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<MethodDefinition> wovenConstructors)
+{
+    private readonly MethodDefinition _method = target.Method;
+
+    public void Weave()
+    {
+        try
+        {
+            WeaveBody();
+        }
+        catch (Exception exception) when (exception is not WeavingException)
+        {
+            throw new WeavingException($"Failed to weave {_method.FullName}: {exception.Message}");
+        }
+    }
+
+    private void WeaveBody()
+    {
+        MethodBody body = _method.Body;
+        body.SimplifyMacros();
+        ILProcessor il = body.GetILProcessor();
+        Instruction originalFirst = body.Instructions[0];
+        SequencePoint? firstPoint = _method.DebugInformation.HasSequencePoints ? _method.DebugInformation.SequencePoints.FirstOrDefault(p => !p.IsHidden) : null;
+
+        var scope = new VariableDefinition(weaver.BlockScopeType);
+        body.Variables.Add(scope);
+        VariableDefinition? result = _method.ReturnType.MetadataType == MetadataType.Void ? null : new VariableDefinition(_method.ReturnType);
+        if (result is not null)
+            body.Variables.Add(result);
+
+        // The end: after the finally, return what the body returned.
+        Instruction end = result is null ? il.Create(OpCodes.Ret) : il.Create(OpCodes.Ldloc, result);
+        Instruction finallyStart = il.Create(OpCodes.Ldloc, scope);
+        Instruction endFinally = il.Create(OpCodes.Endfinally);
+
+        // Handlers that ran to the end of the method must keep ending where the original body ended.
+        foreach (ExceptionHandler handler in body.ExceptionHandlers)
+        {
+            handler.TryEnd ??= finallyStart;
+            handler.HandlerEnd ??= finallyStart;
+        }
+
+        // Each return leaves the protected region instead. The `ret` instruction itself is reused, so branches to it
+        // and its sequence point (the closing brace) stay as they were.
+        foreach (Instruction ret in body.Instructions.Where(i => i.OpCode == OpCodes.Ret).ToList())
+        {
+            if (result is null)
+            {
+                ret.OpCode = OpCodes.Leave;
+                ret.Operand = end;
+            }
+            else
+            {
+                ret.OpCode = OpCodes.Stloc;
+                ret.Operand = result;
+                il.InsertAfter(ret, il.Create(OpCodes.Leave, end));
+            }
+        }
+
+        if (_method.IsConstructor)
+            MarkChainedConstructorCalls(il);
+
+        il.Append(finallyStart);
+        il.Append(il.Create(OpCodes.Brfalse, endFinally));
+        il.Append(il.Create(OpCodes.Ldloc, scope));
+        il.Append(il.Create(OpCodes.Callvirt, weaver.DisposeMethod));
+        il.Append(endFinally);
+        il.Append(end);
+        if (result is not null)
+            il.Append(il.Create(OpCodes.Ret));
+
+        // Entering: before everything, outside the protected region (if entering throws, there is nothing to leave).
+        Instruction enterFirst = il.Create(OpCodes.Ldc_I8, target.Seed);
+        il.InsertBefore(originalFirst, enterFirst);
+        il.InsertBefore(originalFirst, il.Create(target.RestoreOnExit ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0));
+        il.InsertBefore(originalFirst, il.Create(OpCodes.Call, _method.IsConstructor ? weaver.EnterConstructorBlockMethod : weaver.ReproducibleBlockMethod));
+        il.InsertBefore(originalFirst, il.Create(OpCodes.Stloc, scope));
+
+        body.ExceptionHandlers.Add(new ExceptionHandler(ExceptionHandlerType.Finally)
+        {
+            TryStart = originalFirst,
+            TryEnd = finallyStart,
+            HandlerStart = finallyStart,
+            HandlerEnd = end,
+        });
+
+        // An exception from entering the block (say, SetSeed not called yet) points at the method's first line.
+        if (firstPoint is not null)
+        {
+            _method.DebugInformation.SequencePoints.Insert(0, new SequencePoint(enterFirst, firstPoint.Document)
+            {
+                StartLine = firstPoint.StartLine,
+                StartColumn = firstPoint.StartColumn,
+                EndLine = firstPoint.EndLine,
+                EndColumn = firstPoint.EndColumn,
+            });
+        }
+
+        body.InitLocals = true;
+        body.OptimizeMacros();
+    }
+
+    /// <summary>Before <c>this(...)</c> to a woven constructor (its arguments already evaluated), tell it the block is entered.</summary>
+    private void MarkChainedConstructorCalls(ILProcessor il)
+    {
+        foreach (Instruction call in _method.Body.Instructions.Where(i => i.OpCode == OpCodes.Call).ToList())
+        {
+            if (call.Operand is MethodReference { Name: ".ctor" } callee
+                && callee.Resolve() is { } definition
+                && definition.DeclaringType == _method.DeclaringType
+                && wovenConstructors.Contains(definition))
+            {
+                il.InsertBefore(call, il.Create(OpCodes.Call, weaver.ChainingToWovenConstructorMethod));
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System.Linq;
+using Fody;
+using Mono.Cecil;
+
+namespace ReproducibleBlock.Weaving;
+
+public sealed partial class ModuleWeaver
+{
+    internal const string CoreAssemblyName = "ReproducibleBlock.Core";
+
+    internal TypeReference BlockScopeType { get; private set; } = null!;
+    /// <summary><c>Reproducible.Block(long, bool)</c>: entered by woven methods.</summary>
+    internal MethodReference ReproducibleBlockMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.EnterConstructorBlock(long, bool)</c>: entered by woven constructors.</summary>
+    internal MethodReference EnterConstructorBlockMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.ChainingToWovenConstructor()</c>: called before <c>this(...)</c> to a woven constructor.</summary>
+    internal MethodReference ChainingToWovenConstructorMethod { get; private set; } = null!;
+    internal MethodReference DisposeMethod { get; private set; } = null!;
+
+    private void FindReferences()
+    {
+        if (!TryFindTypeDefinition("ReproducibleBlock.Reproducible", out TypeDefinition? reproducible))
+        {
+            throw new WeavingException(
+                $"ReproducibleBlock.Fody cannot find {CoreAssemblyName}: add a reference to the ReproducibleBlock.Core package (the ReproducibleBlock.Fody package brings it).");
+        }
+        TypeDefinition wovenCode = FindTypeDefinition("ReproducibleBlock.WovenCode");
+        TypeDefinition blockScope = FindTypeDefinition("ReproducibleBlock.BlockScope");
+        TypeDefinition disposable = FindTypeDefinition("System.IDisposable");
+
+        BlockScopeType = ModuleDefinition.ImportReference(blockScope);
+        ReproducibleBlockMethod = ModuleDefinition.ImportReference(reproducible!.Methods.Single(m =>
+            m.Name == "Block" && m.Parameters.Count == 2 && m.Parameters[0].ParameterType.MetadataType == MetadataType.Int64));
+        EnterConstructorBlockMethod = ModuleDefinition.ImportReference(wovenCode.Methods.Single(m => m.Name == "EnterConstructorBlock"));
+        ChainingToWovenConstructorMethod = ModuleDefinition.ImportReference(wovenCode.Methods.Single(m => m.Name == "ChainingToWovenConstructor"));
+        DisposeMethod = ModuleDefinition.ImportReference(disposable.Methods.Single(m => m.Name == "Dispose"));
+    }
+}

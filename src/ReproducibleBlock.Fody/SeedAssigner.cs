@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ReproducibleBlock.Weaving;
+
+public sealed partial class ModuleWeaver
+{
+    /// <summary>
+    /// Gives each target its seed: the explicit one, or one derived from its name. Fails the build when two blocks
+    /// would share a seed by accident (the seed package's rule: every block must have its own seed).
+    /// </summary>
+    private void AssignSeeds(List<WeaveTarget> targets)
+    {
+        foreach (WeaveTarget target in targets)
+            target.Seed = target.ExplicitSeed ?? DerivedSeed(NameForSeed(target));
+
+        foreach (IGrouping<long, WeaveTarget> sameSeed in targets.GroupBy(t => t.Seed))
+        {
+            // The constructors of one type are one block when their seed comes from the type (attribute on it, rule, or name).
+            List<IGrouping<string, WeaveTarget>> blocks = sameSeed.GroupBy(BlockIdentity).ToList();
+            if (blocks.Count < 2)
+                continue;
+            if (blocks.All(b => b.Any(t => t.ExplicitSeed is not null)) && sameSeed.All(t => t.AllowSharedSeed))
+                continue;
+            WeaveTarget first = blocks[0].First();
+            foreach (IGrouping<string, WeaveTarget> other in blocks.Skip(1))
+            {
+                WeaveTarget target = other.First();
+                string where = first.Location is { } point ? $" ({point.Document.Url}({point.StartLine},{point.StartColumn}))" : "";
+                string message = target.ExplicitSeed is not null && first.ExplicitSeed is not null
+                    ? $"Block seed {target.Seed} of the {Describe(target.Method)} is also the seed of the {Describe(first.Method)}{where}. Every block needs its own seed, or the two draw the same numbers: change one, or set AllowSharedSeed = true on each of them to share it deliberately."
+                    : $"The block seed of the {Describe(target.Method)} ({target.Seed}) equals that of the {Describe(first.Method)}{where}. Give one of them an explicit seed: [ReproducibleBlock(seed)].";
+                Error(message, target.Location);
+            }
+        }
+    }
+
+    private static string BlockIdentity(WeaveTarget target) =>
+        target.IsConstructor && (target.Source != TargetSource.MemberAttribute || target.ExplicitSeed is null)
+            ? "type:" + target.Method.DeclaringType.FullName
+            : "member:" + target.Method.FullName;
+
+    /// <summary>
+    /// The text a derived seed is hashed from: <c>ctor:{type}</c> for constructors (all constructors of a type share
+    /// one block seed), <c>method:{type}::{name}[`{generic arity}]({parameter types})</c> for methods, with Cecil's
+    /// type names (namespace.Outer/Nested, Generic`1).
+    /// </summary>
+    internal static string NameForSeed(WeaveTarget target)
+    {
+        var method = target.Method;
+        if (method.IsConstructor)
+            return "ctor:" + method.DeclaringType.FullName;
+        string arity = method.HasGenericParameters ? "`" + method.GenericParameters.Count : "";
+        return $"method:{method.DeclaringType.FullName}::{method.Name}{arity}({string.Join(",", method.Parameters.Select(p => p.ParameterType.FullName))})";
+    }
+
+    /// <summary>The first 8 bytes of SHA-256 of the UTF-8 name, little-endian, with the sign bit cleared.</summary>
+    /// <remarks>Stable across processes, machines and .NET versions, unlike string.GetHashCode.</remarks>
+    internal static long DerivedSeed(string name)
+    {
+        using var sha = SHA256.Create();
+        byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(name));
+        long value = 0;
+        for (int i = 7; i >= 0; i--)
+            value = (value << 8) | hash[i];
+        return value & long.MaxValue;
+    }
+}

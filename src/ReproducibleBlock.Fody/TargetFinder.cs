@@ -1,0 +1,123 @@
+using System.Collections.Generic;
+using System.Linq;
+using Mono.Cecil;
+using Mono.Cecil.Cil;
+
+namespace ReproducibleBlock.Weaving;
+
+public sealed partial class ModuleWeaver
+{
+    private const string BlockAttributeName = "ReproducibleBlock.ReproducibleBlockAttribute";
+    private const string RuleAttributeName = "ReproducibleBlock.ReproducibleConstructorsAttribute";
+    private const string OptOutAttributeName = "ReproducibleBlock.NoReproducibleBlockAttribute";
+
+    private sealed class Rule(TypeDefinition baseType, bool restoreOnExit)
+    {
+        public TypeDefinition BaseType { get; } = baseType;
+        public bool RestoreOnExit { get; } = restoreOnExit;
+    }
+
+    /// <summary>Every member an attribute or rule asks for; an attribute on the member wins over its type's, which wins over a rule.</summary>
+    private List<WeaveTarget> FindTargets()
+    {
+        List<Rule> rules = ReadRules();
+        var targets = new List<WeaveTarget>();
+        foreach (TypeDefinition type in ModuleDefinition.GetTypes())
+        {
+            CustomAttribute? typeAttribute = Find(type, BlockAttributeName);
+            bool typeOptedOut = Find(type, OptOutAttributeName) is not null;
+            if (typeAttribute is not null && typeOptedOut)
+            {
+                Error($"Type {type.FullName} has both [ReproducibleBlock] and [NoReproducibleBlock]. Remove one of them.",
+                    type.Methods.Where(m => m.IsConstructor).Select(Locations.Of).FirstOrDefault(p => p is not null));
+                continue;
+            }
+            Rule? rule = typeOptedOut ? null : rules.FirstOrDefault(r => DerivesFrom(type, r.BaseType));
+
+            foreach (MethodDefinition method in type.Methods)
+            {
+                CustomAttribute? memberAttribute = Find(method, BlockAttributeName);
+                bool memberOptedOut = Find(method, OptOutAttributeName) is not null;
+                if (memberAttribute is not null)
+                {
+                    if (memberOptedOut)
+                        Error($"The {Describe(method)} has both [ReproducibleBlock] and [NoReproducibleBlock]. Remove one of them.", Locations.Of(method));
+                    else
+                        targets.Add(FromAttribute(method, memberAttribute, TargetSource.MemberAttribute));
+                    continue;
+                }
+                if (!method.IsConstructor || method.IsStatic || memberOptedOut)
+                    continue;
+                if (typeAttribute is not null)
+                    targets.Add(FromAttribute(method, typeAttribute, TargetSource.TypeAttribute));
+                else if (rule is not null)
+                    targets.Add(new WeaveTarget(method, TargetSource.AssemblyRule, explicitSeed: null, rule.RestoreOnExit, allowSharedSeed: false));
+            }
+        }
+        return targets;
+    }
+
+    private List<Rule> ReadRules()
+    {
+        var rules = new List<Rule>();
+        foreach (CustomAttribute attribute in ModuleDefinition.Assembly.CustomAttributes.Where(a => a.AttributeType.FullName == RuleAttributeName))
+        {
+            var named = attribute.ConstructorArguments[0].Value as TypeReference;
+            TypeDefinition? baseType = named?.Resolve();
+            string shown = named?.FullName ?? "(null)";
+            var written = new System.Text.RegularExpressions.Regex(@"ReproducibleConstructors(Attribute)?\s*\(\s*typeof\s*\(\s*[\w.:]*\b" + System.Text.RegularExpressions.Regex.Escape(named?.Name.Split('`')[0] ?? "null") + @"\b");
+            SequencePoint? location = Locations.OfAssemblyAttribute(ModuleDefinition, written);
+            if (baseType is null)
+            {
+                Error($"[assembly: ReproducibleConstructors(typeof({shown}))]: the type cannot be resolved. Check the assembly references.", location);
+                continue;
+            }
+            string? notAClass = baseType.IsInterface ? "an interface"
+                : baseType.IsEnum ? "an enum"
+                : baseType.IsValueType ? "a struct"
+                : baseType.IsAbstract && baseType.IsSealed ? "a static class"
+                : baseType.IsSealed ? "a sealed class"
+                : null;
+            if (notAClass is not null)
+            {
+                Error($"[assembly: ReproducibleConstructors(typeof({shown}))]: {shown} is {notAClass}, so no type derives from it. Name a class that your modules derive from, such as typeof(torch.nn.Module).", location);
+                continue;
+            }
+            rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit")));
+        }
+        return rules;
+    }
+
+    private static WeaveTarget FromAttribute(MethodDefinition method, CustomAttribute attribute, TargetSource source)
+    {
+        long? seed = attribute.ConstructorArguments.Count == 1 ? (long)attribute.ConstructorArguments[0].Value : null;
+        return new WeaveTarget(method, source, seed, NamedBool(attribute, "RestoreOnExit"), NamedBool(attribute, "AllowSharedSeed"));
+    }
+
+    /// <summary>Walks the base classes, generic ones included (Module&lt;T, TResult&gt; resolves to its definition).</summary>
+    private static bool DerivesFrom(TypeDefinition type, TypeDefinition baseType)
+    {
+        TypeReference? current = type.BaseType;
+        while (current is not null)
+        {
+            TypeDefinition? definition = current.Resolve();
+            if (definition is null)
+                return false;
+            if (definition.FullName == baseType.FullName && definition.Module.Assembly.Name.Name == baseType.Module.Assembly.Name.Name)
+                return true;
+            current = definition.BaseType;
+        }
+        return false;
+    }
+
+    private static CustomAttribute? Find(ICustomAttributeProvider provider, string fullName) =>
+        provider.HasCustomAttributes ? provider.CustomAttributes.FirstOrDefault(a => a.AttributeType.FullName == fullName) : null;
+
+    private static bool NamedBool(CustomAttribute attribute, string name) =>
+        attribute.Properties.Where(p => p.Name == name).Select(p => (bool)p.Argument.Value).FirstOrDefault();
+
+    internal static string Describe(MethodDefinition method) =>
+        method.IsConstructor
+            ? $"constructor {method.DeclaringType.FullName}{Locations.Parameters(method)}"
+            : $"method {method.DeclaringType.FullName}.{method.Name}{Locations.Parameters(method)}";
+}

@@ -1,0 +1,108 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace ReproducibleBlock.Weaving.Tests;
+
+/// <summary>Real builds of fixture projects through the weaver built from source, as a user's build runs it.</summary>
+[TestClass]
+public sealed class BuildTests
+{
+    private static readonly string RepositoryRoot = FindRoot();
+    private static readonly string Configuration =
+        typeof(BuildTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "ReproducibleBlock.sln")))
+                return directory.FullName;
+        }
+        throw new InvalidOperationException("The repository root (with ReproducibleBlock.sln) is not above the test output.");
+    }
+
+    private static (int ExitCode, string Output) Build(string project)
+    {
+        var start = new ProcessStartInfo("dotnet", ["build", Path.Combine(RepositoryRoot, "tests", project), "-c", Configuration, "-v:n", "-nodeReuse:false", "-p:UseSharedCompilation=false"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output + error.Result);
+    }
+
+    /// <summary>The "// error: what" markers of the fixture: the line each error must point to.</summary>
+    private static (int Line, string What)[] Markers()
+    {
+        string[] lines = File.ReadAllLines(Path.Combine(RepositoryRoot, "tests", "WeavingErrors", "Misuse.cs"));
+        return lines.Select((text, index) => (Line: index + 1, Match: Regex.Match(text, @"// error: (.*)$")))
+            .Where(m => m.Match.Success).Select(m => (m.Line, m.Match.Groups[1].Value)).ToArray();
+    }
+
+    private static readonly (string Marker, string Message)[] ExpectedMessages =
+    [
+        ("rule on an interface", "[assembly: ReproducibleConstructors(typeof(System.IDisposable))]: System.IDisposable is an interface, so no type derives from it."),
+        ("abstract", "The method WeavingErrors.HasAbstract.Abstract() is abstract but has [ReproducibleBlock]"),
+        ("extern", "The method WeavingErrors.Misuse.getpid() is extern but has [ReproducibleBlock]"),
+        ("async", "The method WeavingErrors.Misuse.Async() is async, so [ReproducibleBlock] cannot wrap it: it would end at the first await"),
+        ("iterator", "The method WeavingErrors.Misuse.Iterator() is an iterator, so [ReproducibleBlock] cannot wrap it"),
+        ("shared seed", "Block seed 5 of the method WeavingErrors.Misuse.Second() is also the seed of the method WeavingErrors.Misuse.First()"),
+        ("shared seed without AllowSharedSeed on both", "Block seed 6 of the method WeavingErrors.Misuse.Fourth() is also the seed of the method WeavingErrors.Misuse.Third()"),
+        ("static constructor", "The static constructor WeavingErrors.StaticConstructor() has [ReproducibleBlock]"),
+    ];
+
+    [TestMethod]
+    public void Misuse_FailsTheBuild_WithEachMessageAtItsLine_AndKeepsFailing()
+    {
+        (int exitCode, string output) = Build("WeavingErrors");
+        Assert.AreNotEqual(0, exitCode, output);
+
+        // Each error appears in the log and again in the summary: keep one of each.
+        string[] errors = output.Split('\n')
+            .Select(line => Regex.Match(line, @"^\s*(\d+>)?(?<error>.*error : Fody/ReproducibleBlock: .*?)( \[[^\]]*\.csproj\])?\s*$"))
+            .Where(m => m.Success).Select(m => m.Groups["error"].Value).Distinct().ToArray();
+        var markers = Markers();
+        Assert.AreEqual(ExpectedMessages.Length, markers.Length, "every marker has an expected message");
+        foreach ((int line, string what) in markers)
+        {
+            string message = ExpectedMessages.Single(e => e.Marker == what).Message;
+            string? error = errors.FirstOrDefault(e => e.Contains(message, StringComparison.Ordinal));
+            Assert.IsNotNull(error, $"no error '{message}' in:\n{string.Join("\n", errors)}");
+            StringAssert.Contains(error, $"Misuse.cs({line},", $"the error for '{what}' points at line {line}");
+        }
+        Assert.AreEqual(markers.Length, errors.Length, string.Join("\n", errors));
+
+        // Fody writes the assembly even after errors; the weaver deletes it, so an unchanged rebuild fails again.
+        (int again, string secondOutput) = Build("WeavingErrors");
+        Assert.AreNotEqual(0, again, "the second, unchanged build must fail too:\n" + secondOutput);
+    }
+
+    [TestMethod]
+    public void ChangedWeaver_WeavesAgain_UnchangedBuild_DoesNot()
+    {
+        const string woven = "Fody/ReproducibleBlock: ReproducibleBlock: wove 1 block(s).";
+        (int exitCode, string first) = Build("WeavingIncremental");
+        Assert.AreEqual(0, exitCode, first);
+
+        (_, string unchanged) = Build("WeavingIncremental");
+        Assert.IsFalse(unchanged.Contains(woven, StringComparison.Ordinal), "nothing changed: no compile, no weave");
+
+        // What a rebuilt weaver looks like to MSBuild: a newer assembly in the weaver's obj and bin folders.
+        DateTime now = DateTime.UtcNow;
+        foreach (string folder in new[] { "obj", "bin" })
+            File.SetLastWriteTimeUtc(Path.Combine(RepositoryRoot, "src", "ReproducibleBlock.Fody", folder, Configuration, "netstandard2.0", "ReproducibleBlock.Fody.dll"), now);
+        (int rebuilt, string afterChange) = Build("WeavingIncremental");
+        Assert.AreEqual(0, rebuilt, afterChange);
+        StringAssert.Contains(afterChange, woven, "a changed weaver must weave again");
+    }
+}

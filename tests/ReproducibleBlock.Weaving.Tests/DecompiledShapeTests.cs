@@ -1,0 +1,87 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace ReproducibleBlock.Weaving.Tests;
+
+/// <summary>
+/// What the weaver produced, read back as C#: each shape compared with a reviewed, checked-in decompilation
+/// (Approved/*.approved.txt; on a difference the new text is written beside the test output as *.received.txt),
+/// plus assertions that do not depend on the decompiler's layout.
+/// </summary>
+[TestClass]
+public sealed class DecompiledShapeTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private void AssertApproved(string typeName, string file)
+    {
+        string actual = Decompiled.Type("WeavingFixture." + typeName);
+        string approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", file + ".approved.txt")).Replace("\r\n", "\n");
+        if (actual.Trim() != approved.Trim())
+        {
+            string received = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), file + ".received.txt");
+            File.WriteAllText(received, actual);
+            Assert.Fail($"The woven {typeName} decompiles differently from Approved/{file}.approved.txt; review {received} and, if right, copy it over the approved file.");
+        }
+    }
+
+    [TestMethod]
+    [DataRow("Methods")]
+    [DataRow("Chained")]
+    [DataRow("Derived")]
+    [DataRow("Classifier")]
+    [DataRow("NotABlock")]
+    [DataRow("Point")]
+    public void WovenType_DecompilesAsApproved(string type) => AssertApproved(type, type);
+
+    [TestMethod]
+    public void EveryReturnPath_IsInsideOneBlock()
+    {
+        string methods = Decompiled.Type("WeavingFixture.Methods");
+        string manyReturns = methods[methods.IndexOf("ManyReturns", StringComparison.Ordinal)..methods.IndexOf("RefReturn", StringComparison.Ordinal)];
+        Assert.AreEqual(1, CountOf(manyReturns, "Reproducible.Block(2L)"));
+        Assert.IsTrue(manyReturns.IndexOf("using (Reproducible.Block(2L))", StringComparison.Ordinal) < manyReturns.IndexOf("return", StringComparison.Ordinal));
+    }
+
+    [TestMethod]
+    public void Constructor_EntersBeforeFieldInitialisersAndTheBaseCall()
+    {
+        string derived = Decompiled.Type("WeavingFixture.Derived");
+        int enter = derived.IndexOf("WovenCode.EnterConstructorBlock(11L", StringComparison.Ordinal);
+        int initialiser = derived.IndexOf("_fromInitializer = Draw.Next()", StringComparison.Ordinal);
+        int baseCall = derived.IndexOf("base..ctor()", StringComparison.Ordinal);
+        Assert.IsTrue(enter >= 0 && enter < initialiser && initialiser < baseCall, derived);
+    }
+
+    [TestMethod]
+    public void ChainingConstructor_MarksTheChainedCall()
+    {
+        string chained = Decompiled.Type("WeavingFixture.Chained");
+        StringAssert.Contains(chained, "WovenCode.ChainingToWovenConstructor();\n\t\t\tthis..ctor(first);");
+    }
+
+    [TestMethod]
+    public void AssemblyRule_WeavesModulesWithTheirNameSeed_AndSkipsTheOptedOut()
+    {
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.Classifier"), $"WovenCode.EnterConstructorBlock({NameSeed("ctor:WeavingFixture.Classifier")}L");
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.ToyModel"), $"WovenCode.EnterConstructorBlock({NameSeed("ctor:WeavingFixture.ToyModel")}L");
+        Assert.IsFalse(Decompiled.Type("WeavingFixture.NotABlock").Contains("WovenCode", StringComparison.Ordinal));
+        Assert.IsFalse(Decompiled.Type("WeavingFixture.Base").Contains("WovenCode", StringComparison.Ordinal), "not a Module, no attribute");
+    }
+
+    [TestMethod]
+    public void MethodWithoutSeed_GetsItsNameSeed()
+    {
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.Methods"), $"Reproducible.Block({NameSeed("method:WeavingFixture.Methods::NamedSeed()")}L)");
+    }
+
+    /// <summary>The documented derivation, computed here independently of the weaver's code.</summary>
+    internal static long NameSeed(string name) =>
+        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0) & long.MaxValue;
+
+    private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+}

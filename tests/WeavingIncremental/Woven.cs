@@ -1,0 +1,9 @@
+using ReproducibleBlock;
+
+namespace WeavingIncremental;
+
+public static class Woven
+{
+    [ReproducibleBlock(1)]
+    public static int One() => 1;
+}
