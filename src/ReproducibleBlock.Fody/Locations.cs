@@ -53,13 +53,39 @@ internal static class Locations
             .SelectMany(m => m.DebugInformation.SequencePoints.Select(p => p.Document))
             .GroupBy(d => d.Url).Select(g => g.First());
 
+    /// <summary>
+    /// Where source files are, for symbols written with deterministic paths (ContinuousIntegrationBuild maps the
+    /// repository root to "/_/"): set by the weaver to the project folder.
+    /// </summary>
+    public static string? ProjectDirectory { get; set; }
+
+    /// <summary>The file a document names, on this machine: as written, or a mapped path resolved under an ancestor of the project folder.</summary>
+    private static string? LocalPath(Document document)
+    {
+        if (File.Exists(document.Url))
+            return document.Url;
+        string relative = document.Url.TrimStart('/', '\\');
+        if (relative.StartsWith("_/", StringComparison.Ordinal) || relative.StartsWith("_\\", StringComparison.Ordinal))
+            relative = relative.Substring(2);
+        for (DirectoryInfo? folder = ProjectDirectory is null ? null : new DirectoryInfo(ProjectDirectory); folder is not null; folder = folder.Parent)
+        {
+            string candidate = Path.Combine(folder.FullName, relative);
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        return null;
+    }
+
     /// <summary>The last line matching <paramref name="pattern"/> at or above <paramref name="startLine"/>, within <paramref name="lookBack"/> lines.</summary>
     private static SequencePoint? Search(Document document, Regex pattern, int startLine, int lookBack)
     {
+        string? path = LocalPath(document);
+        if (path is null)
+            return null;
         string[] lines;
         try
         {
-            lines = File.ReadAllLines(document.Url);
+            lines = File.ReadAllLines(path);
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
         {
@@ -72,7 +98,7 @@ internal static class Locations
             Match match = pattern.Match(lines[line - 1]);
             if (match.Success && !lines[line - 1].TrimStart().StartsWith("//", StringComparison.Ordinal))
             {
-                return new SequencePoint(Instruction.Create(OpCodes.Nop), document)
+                return new SequencePoint(Instruction.Create(OpCodes.Nop), new Document(path))
                 {
                     StartLine = line,
                     StartColumn = match.Index + 1,

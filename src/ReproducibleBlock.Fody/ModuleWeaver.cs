@@ -15,6 +15,7 @@ public sealed partial class ModuleWeaver : BaseModuleWeaver
 
     public override void Execute()
     {
+        Locations.ProjectDirectory = ProjectDirectoryPath;
         FindReferences();
         List<WeaveTarget> targets = FindTargets();
         targets = RejectBadTargets(targets);

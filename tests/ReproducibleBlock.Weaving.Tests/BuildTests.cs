@@ -12,8 +12,8 @@ namespace ReproducibleBlock.Weaving.Tests;
 [TestClass]
 public sealed class BuildTests
 {
-    private static readonly string RepositoryRoot = FindRoot();
-    private static readonly string Configuration =
+    internal static readonly string RepositoryRoot = FindRoot();
+    internal static readonly string Configuration =
         typeof(BuildTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
     private static string FindRoot()

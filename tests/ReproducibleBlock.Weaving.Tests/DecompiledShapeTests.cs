@@ -9,7 +9,8 @@ namespace ReproducibleBlock.Weaving.Tests;
 
 /// <summary>
 /// What the weaver produced, read back as C#: each shape compared with a reviewed, checked-in decompilation
-/// (Approved/*.approved.txt; on a difference the new text is written beside the test output as *.received.txt),
+/// (Approved/{Type}.{Configuration}.approved.txt: the compiler's IL differs between Debug and Release; on a difference
+/// the new text is written beside the test output as *.received.txt),
 /// plus assertions that do not depend on the decompiler's layout.
 /// </summary>
 [TestClass]
@@ -20,6 +21,7 @@ public sealed class DecompiledShapeTests
     private void AssertApproved(string typeName, string file)
     {
         string actual = Decompiled.Type("WeavingFixture." + typeName);
+        file += "." + BuildTests.Configuration;
         string approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", file + ".approved.txt")).Replace("\r\n", "\n");
         if (actual.Trim() != approved.Trim())
         {

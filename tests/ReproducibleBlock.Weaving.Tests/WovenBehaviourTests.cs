@@ -140,7 +140,8 @@ public sealed class WovenBehaviourTests
         Assert.AreEqual("thrown on purpose", error.Message);
         StackFrame frame = new StackTrace(error, fNeedFileInfo: true).GetFrames().First(f => f.GetMethod()?.Name == nameof(Methods.Throws));
         Assert.AreEqual("Shapes.cs", System.IO.Path.GetFileName(frame.GetFileName()));
-        int throwLine = System.IO.File.ReadAllLines(frame.GetFileName()!).ToList().FindIndex(l => l.Contains("thrown on purpose")) + 1;
+        string source = System.IO.Path.Combine(BuildTests.RepositoryRoot, "tests", "ReproducibleBlock.Weaving.Fixture", "Shapes.cs");
+        int throwLine = System.IO.File.ReadAllLines(source).ToList().FindIndex(l => l.Contains("thrown on purpose")) + 1;
         Assert.AreEqual(throwLine, frame.GetFileLineNumber(), "the line of the throw statement in Shapes.cs");
         Reproducible.SetSeed(42);
         Assert.AreEqual(Expected(6), Methods.Throws(false));
