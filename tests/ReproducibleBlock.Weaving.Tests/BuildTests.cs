@@ -1,10 +1,9 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.Tests.Shared;
 
 namespace ReproducibleBlock.Weaving.Tests;
 
@@ -12,39 +11,13 @@ namespace ReproducibleBlock.Weaving.Tests;
 [TestClass]
 public sealed class BuildTests
 {
-    internal static readonly string RepositoryRoot = FindRoot();
-    internal static readonly string Configuration =
-        typeof(BuildTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ReproducibleBlock.sln")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("The repository root (with ReproducibleBlock.sln) is not above the test output.");
-    }
-
-    private static (int ExitCode, string Output) Build(string project)
-    {
-        var start = new ProcessStartInfo("dotnet", ["build", Path.Combine(RepositoryRoot, "tests", project), "-c", Configuration, "-v:n", "-nodeReuse:false", "-p:UseSharedCompilation=false"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using Process process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output + error.Result);
-    }
+    private static (int ExitCode, string Output) Build(string project) =>
+        Repository.Dotnet(Repository.Root, "build", Path.Combine("tests", project), "-c", Repository.Configuration, "-v:n");
 
     /// <summary>The "// error: what" markers of the fixture: the line each error must point to.</summary>
     private static (int Line, string What)[] Markers()
     {
-        string[] lines = File.ReadAllLines(Path.Combine(RepositoryRoot, "tests", "WeavingErrors", "Misuse.cs"));
+        string[] lines = File.ReadAllLines(Path.Combine(Repository.Root, "tests", "WeavingErrors", "Misuse.cs"));
         return lines.Select((text, index) => (Line: index + 1, Match: Regex.Match(text, @"// error: (.*)$")))
             .Where(m => m.Match.Success).Select(m => (m.Line, m.Match.Groups[1].Value)).ToArray();
     }
@@ -100,7 +73,7 @@ public sealed class BuildTests
         // What a rebuilt weaver looks like to MSBuild: a newer assembly in the weaver's obj and bin folders.
         DateTime now = DateTime.UtcNow;
         foreach (string folder in new[] { "obj", "bin" })
-            File.SetLastWriteTimeUtc(Path.Combine(RepositoryRoot, "src", "ReproducibleBlock.Fody", folder, Configuration, "netstandard2.0", "ReproducibleBlock.Fody.dll"), now);
+            File.SetLastWriteTimeUtc(Path.Combine(Repository.Root, "src", "ReproducibleBlock.Fody", folder, Repository.Configuration, "netstandard2.0", "ReproducibleBlock.Fody.dll"), now);
         (int rebuilt, string afterChange) = Build("WeavingIncremental");
         Assert.AreEqual(0, rebuilt, afterChange);
         StringAssert.Contains(afterChange, woven, "a changed weaver must weave again");

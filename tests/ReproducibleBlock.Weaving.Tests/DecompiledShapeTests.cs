@@ -4,6 +4,7 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.Tests.Shared;
 
 namespace ReproducibleBlock.Weaving.Tests;
 
@@ -21,7 +22,7 @@ public sealed class DecompiledShapeTests
     private void AssertApproved(string typeName, string file)
     {
         string actual = Decompiled.Type("WeavingFixture." + typeName);
-        file += "." + BuildTests.Configuration;
+        file += "." + Repository.Configuration;
         string approved = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Approved", file + ".approved.txt")).Replace("\r\n", "\n");
         if (actual.Trim() != approved.Trim())
         {

@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.Tests.Shared;
 using TorchSharp;
 using WeavingFixture;
 
@@ -140,7 +141,7 @@ public sealed class WovenBehaviourTests
         Assert.AreEqual("thrown on purpose", error.Message);
         StackFrame frame = new StackTrace(error, fNeedFileInfo: true).GetFrames().First(f => f.GetMethod()?.Name == nameof(Methods.Throws));
         Assert.AreEqual("Shapes.cs", System.IO.Path.GetFileName(frame.GetFileName()));
-        string source = System.IO.Path.Combine(BuildTests.RepositoryRoot, "tests", "ReproducibleBlock.Weaving.Fixture", "Shapes.cs");
+        string source = System.IO.Path.Combine(Repository.Root, "tests", "ReproducibleBlock.Weaving.Fixture", "Shapes.cs");
         int throwLine = System.IO.File.ReadAllLines(source).ToList().FindIndex(l => l.Contains("thrown on purpose")) + 1;
         Assert.AreEqual(throwLine, frame.GetFileLineNumber(), "the line of the throw statement in Shapes.cs");
         Reproducible.SetSeed(42);

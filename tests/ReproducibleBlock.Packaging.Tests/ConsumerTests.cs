@@ -1,0 +1,112 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.Tests.Shared;
+
+namespace ReproducibleBlock.Packaging.Tests;
+
+/// <summary>
+/// The path a user takes: pack the solution, then, in a brand-new console project outside the repository, add
+/// ReproducibleBlock.Fody and TorchSharp-cpu, build, run, and check what the program prints.
+/// </summary>
+/// <remarks>
+/// Our packages get a version no earlier run has used, and the consumer restores into its own packages folder
+/// (falling back to the user's for TorchSharp's 200 MB), so a stale cached copy of our packages can never be tested
+/// instead of the fresh ones.
+/// </remarks>
+[TestClass]
+public sealed class ConsumerTests
+{
+    private static string s_workspace = null!;
+    private static string s_version = null!;
+    private static string s_packages = null!;
+
+    [ClassInitialize]
+    public static void PackTheSolution(TestContext _)
+    {
+        s_workspace = Path.Combine(Path.GetTempPath(), "reproducibleblock-consumer-" + Guid.NewGuid().ToString("N")[..12]);
+        s_packages = Path.Combine(s_workspace, "feed");
+        s_version = "0.1.0-consumer." + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
+        Directory.CreateDirectory(s_workspace);
+        (int exitCode, string output) = Repository.Dotnet(Repository.Root,
+            "pack", "ReproducibleBlock.sln", "-c", Repository.Configuration, "--no-build", "-o", s_packages, $"-p:PackageVersion={s_version}");
+        Assert.AreEqual(0, exitCode, output);
+    }
+
+    [ClassCleanup]
+    public static void RemoveTheWorkspace()
+    {
+        if (Directory.Exists(s_workspace))
+            Directory.Delete(s_workspace, recursive: true);
+    }
+
+    private static void Succeed((int ExitCode, string Output) result, string step) =>
+        Assert.AreEqual(0, result.ExitCode, $"{step} failed:\n{result.Output}");
+
+    [TestMethod]
+    public void Packages_HaveTheExpectedLayoutAndMetadata()
+    {
+        string[] packages = Directory.GetFiles(s_packages, "*.nupkg").Select(Path.GetFileName).Order().ToArray()!;
+        CollectionAssert.AreEqual(new[] { $"ReproducibleBlock.Core.{s_version}.nupkg", $"ReproducibleBlock.Fody.{s_version}.nupkg" }, packages, "no test or example project is packed");
+
+        using var fody = System.IO.Compression.ZipFile.OpenRead(Path.Combine(s_packages, packages[1]));
+        string[] entries = fody.Entries.Select(e => e.FullName).ToArray();
+        CollectionAssert.IsSubsetOf(new[] { "build/ReproducibleBlock.Fody.props", "weaver/ReproducibleBlock.Fody.dll", "lib/net8.0/ReproducibleBlock.Aspects.dll", "README.md" }, entries);
+        string nuspec = new StreamReader(fody.GetEntry("ReproducibleBlock.Fody.nuspec")!.Open()).ReadToEnd();
+        StringAssert.Contains(nuspec, "<dependency id=\"Fody\"");
+        StringAssert.Contains(nuspec, $"<dependency id=\"ReproducibleBlock.Core\" version=\"[{s_version}]\"");
+        StringAssert.Contains(nuspec, "<license type=\"expression\">MIT</license>");
+
+        using var core = System.IO.Compression.ZipFile.OpenRead(Path.Combine(s_packages, packages[0]));
+        string[] coreEntries = core.Entries.Select(e => e.FullName).ToArray();
+        CollectionAssert.IsSubsetOf(new[] { "lib/net8.0/ReproducibleBlock.Core.dll", "buildTransitive/ReproducibleBlock.Core.targets", "buildTransitive/ReproducibleBlockGlibcxxTask.cs", "README.md" }, coreEntries);
+        string coreNuspec = new StreamReader(core.GetEntry("ReproducibleBlock.Core.nuspec")!.Open()).ReadToEnd();
+        StringAssert.Contains(coreNuspec, "<dependency id=\"TorchSharp\" version=\"0.107.0\"");
+        Assert.IsFalse(coreNuspec.Contains("TorchSharp-cpu", StringComparison.Ordinal), "the application chooses its libtorch backend");
+    }
+
+    [TestMethod]
+    public void NewConsoleProject_WithThePackages_WeavesAndIsolates()
+    {
+        string userPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        File.WriteAllText(Path.Combine(s_workspace, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config><add key="globalPackagesFolder" value="{Path.Combine(s_workspace, "packages")}" /></config>
+              <packageSources>
+                <clear />
+                <add key="local" value="{s_packages}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+              <packageSourceMapping>
+                <packageSource key="local"><package pattern="ReproducibleBlock.*" /></packageSource>
+                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+              </packageSourceMapping>
+              <fallbackPackageFolders><add key="user" value="{userPackages}" /></fallbackPackageFolders>
+            </configuration>
+            """);
+        string app = Path.Combine(s_workspace, "App");
+        Succeed(Repository.Dotnet(s_workspace, "new", "console", "-o", app), "dotnet new console");
+        Succeed(Repository.Dotnet(app, "add", "package", "ReproducibleBlock.Fody", "--version", s_version), "dotnet add package ReproducibleBlock.Fody");
+        Succeed(Repository.Dotnet(app, "add", "package", "TorchSharp-cpu", "--version", "0.107.0"), "dotnet add package TorchSharp-cpu");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Consumer", "Program.cs.txt"), Path.Combine(app, "Program.cs"), overwrite: true);
+
+        (int buildExit, string build) = Repository.Dotnet(app, "build", "-v:n");
+        Assert.AreEqual(0, buildExit, build);
+        string weavers = Path.Combine(app, "FodyWeavers.xml");
+        Assert.IsTrue(File.Exists(weavers), "Fody creates FodyWeavers.xml on the first build");
+        StringAssert.Contains(File.ReadAllText(weavers), "<ReproducibleBlock />");
+        StringAssert.Contains(build, "Fody/ReproducibleBlock: ReproducibleBlock: wove");
+        Assert.IsTrue(Directory.GetDirectories(Path.Combine(s_workspace, "packages")).Select(Path.GetFileName).Order()
+            .SequenceEqual(["reproducibleblock.core", "reproducibleblock.fody"]), "only our packages come from the fresh feed");
+
+        // On Debian 12 or Ubuntu 22.04 this run also proves that the libstdc++ build step reached the consumer through
+        // ReproducibleBlock.Core's buildTransitive folder: without it TorchSharp does not load there.
+        (int runExit, string run) = Repository.Dotnet(app, "run", "--no-build");
+        Assert.AreEqual(0, runExit, run);
+        foreach (string line in new[] { "classifier-same-with-extra-feature-layer: True", "train-same-on-every-call: True", "instances-differ: True", "woven: True" })
+            StringAssert.Contains(run, line);
+    }
+}
