@@ -1,5 +1,6 @@
 using System;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace ReproducibleBlock.State;
 
@@ -70,18 +71,26 @@ internal static class CpuGeneratorState
     {
         if (destination.Length != Size)
             throw new ArgumentException($"A CPU generator state is {Size} bytes.", nameof(destination));
-        destination.Clear();
+        // The hot path of every Keyed block entry: the 624 words are written as 64-bit integers in place, and only
+        // the bytes outside them are cleared.
+        destination[..WordsOffset].Clear();
+        destination[(WordsOffset + 8 * WordCount)..].Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(destination[InitialSeedOffset..], key);
         BinaryPrimitives.WriteInt32LittleEndian(destination[LeftOffset..], 1);
         BinaryPrimitives.WriteInt32LittleEndian(destination[SeededOffset..], 1);
+        Span<ulong> words = MemoryMarshal.Cast<byte, ulong>(destination.Slice(WordsOffset, 8 * WordCount));
         ulong stream = key;
-        Span<byte> words = destination.Slice(WordsOffset, 8 * WordCount);
-        for (int i = 0; i < WordCount; i += 2)
+        for (int i = 0; i < words.Length; i += 2)
         {
             ulong output = SplitMix64.Next(ref stream);
-            BinaryPrimitives.WriteUInt64LittleEndian(words[(8 * i)..], (uint)output);
-            BinaryPrimitives.WriteUInt64LittleEndian(words[(8 * i + 8)..], output >> 32);
+            words[i] = (uint)output;
+            words[i + 1] = output >> 32;
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(words, 0x80000000);
+        words[0] = 0x80000000;
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (int i = 0; i < words.Length; i++)
+                words[i] = BinaryPrimitives.ReverseEndianness(words[i]);
+        }
     }
 }
