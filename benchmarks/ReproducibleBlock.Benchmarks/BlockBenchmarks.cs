@@ -10,6 +10,7 @@ namespace ReproducibleBlock.Benchmarks;
 /// One class, so every number comes from the same run on the same machine and the ratios hold.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class BlockBenchmarks
 {
     private Generator _generator = null!;

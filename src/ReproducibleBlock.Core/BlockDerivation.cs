@@ -17,7 +17,7 @@ public enum BlockDerivation
     /// <c>torch.randint(1, 10, [1])</c> would advance it, so the numbers equal PyTorch's for the same seeds.
     /// Its known defects are kept: block <c>n + 1</c> sees block <c>n</c>'s stream shifted by one draw, entry
     /// time grows with the block seed, CUDA is reset but not advanced (every block gets the same CUDA stream),
-    /// and nested blocks are absolute. Block seeds must not be negative.
+    /// and nested blocks are absolute. Block seeds must be between 0 and 2^32 - 1 (larger ones would skip for hours).
     /// </summary>
     ResetAndAdvance = 1,
 }

@@ -40,14 +40,14 @@ public static class Reproducible
     /// Enters a block: every generator is set to the state derived from the enclosing block (or the root seed) and
     /// <paramref name="blockSeed"/>. Entering the same block seed in the same place always gives the same state.
     /// </summary>
-    /// <param name="blockSeed">The block's seed. Give every block its own. Any value under <see cref="BlockDerivation.Keyed"/>; 0 or more under <see cref="BlockDerivation.ResetAndAdvance"/>.</param>
+    /// <param name="blockSeed">The block's seed. Give every block its own. Any value under <see cref="BlockDerivation.Keyed"/>; 0 to 2^32 - 1 under <see cref="BlockDerivation.ResetAndAdvance"/>.</param>
     /// <param name="restoreOnExit">
     /// When true, leaving the block puts every generator back exactly as it was before entry, as if the block had drawn
     /// nothing. When false (the default, as in torch-reproducible-block), draws after the block continue from the block's state.
     /// </param>
     /// <returns>The open block; dispose it to leave the block.</returns>
     /// <exception cref="InvalidOperationException"><see cref="SetSeed"/> has not been called, or another thread or asynchronous flow has a block open.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="blockSeed"/> is negative under <see cref="BlockDerivation.ResetAndAdvance"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="blockSeed"/> is outside 0 to 2^32 - 1 under <see cref="BlockDerivation.ResetAndAdvance"/>.</exception>
     public static BlockScope Block(long blockSeed, bool restoreOnExit = false) => Runtime.Enter(blockSeed, restoreOnExit, instance: false);
 
     /// <summary>

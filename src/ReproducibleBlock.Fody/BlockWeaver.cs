@@ -61,6 +61,13 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
             handler.HandlerEnd ??= finallyStart;
         }
 
+        // A tail call must be followed by `ret`, which is about to become `leave`: make such calls ordinary calls.
+        foreach (Instruction tail in body.Instructions.Where(i => i.OpCode == OpCodes.Tail))
+        {
+            tail.OpCode = OpCodes.Nop;
+            tail.Operand = null;
+        }
+
         // Each return leaves the protected region instead. The `ret` instruction itself is reused, so branches to it
         // and its sequence point (the closing brace) stay as they were.
         foreach (Instruction ret in body.Instructions.Where(i => i.OpCode == OpCodes.Ret).ToList())

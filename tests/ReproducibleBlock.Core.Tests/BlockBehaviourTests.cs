@@ -196,6 +196,15 @@ public sealed class BlockBehaviourTests : RuntimeTest
     }
 
     [TestMethod]
+    public void ResetAndAdvance_SeedThatWouldSkipForHours_ThrowsInsteadOfHanging()
+    {
+        Reproducible.SetSeed(1, BlockDerivation.ResetAndAdvance);
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Reproducible.Block(1L << 32));
+        StringAssert.Contains(error.Message, "Keyed");
+        StringAssert.Contains(error.Message, "[ReproducibleBlock(seed)]");
+    }
+
+    [TestMethod]
     public void Keyed_AnyLongIsABlockSeed()
     {
         Reproducible.SetSeed(1);

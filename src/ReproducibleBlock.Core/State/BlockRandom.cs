@@ -42,19 +42,10 @@ internal sealed class BlockRandom : System.Random
 
     public override int Next() => (int)NextBelow(int.MaxValue);
 
-    public override int Next(int maxValue)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(maxValue);
-        return maxValue <= 1 ? 0 : (int)NextBelow((ulong)maxValue);
-    }
+    // The int overloads have the same contract as the long ones, over a range that always fits.
+    public override int Next(int maxValue) => (int)NextInt64(maxValue);
 
-    public override int Next(int minValue, int maxValue)
-    {
-        if (minValue > maxValue)
-            throw new ArgumentOutOfRangeException(nameof(minValue), $"minValue ({minValue}) must not exceed maxValue ({maxValue}).");
-        ulong range = (ulong)((long)maxValue - minValue);
-        return range <= 1 ? minValue : (int)((long)minValue + (long)NextBelow(range));
-    }
+    public override int Next(int minValue, int maxValue) => (int)NextInt64(minValue, maxValue);
 
     public override long NextInt64() => (long)NextBelow(long.MaxValue);
 

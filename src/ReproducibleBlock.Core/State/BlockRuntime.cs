@@ -25,6 +25,9 @@ namespace ReproducibleBlock.State;
 /// </remarks>
 internal sealed class BlockRuntime
 {
+    /// <summary>The largest block seed ResetAndAdvance accepts: 2^32 - 1 draws, about 20 seconds of skipping.</summary>
+    internal const long MaxResetAndAdvanceSeed = uint.MaxValue;
+
     /// <summary>The process-wide runtime behind <see cref="Reproducible"/>.</summary>
     public static BlockRuntime Shared { get; } = new(cudaFactory: null);
 
@@ -125,6 +128,14 @@ internal sealed class BlockRuntime
             {
                 throw new ArgumentOutOfRangeException(nameof(blockSeed), blockSeed,
                     "Under BlockDerivation.ResetAndAdvance a block seed is a number of draws to skip, so it cannot be negative. Use a seed of 0 or more, or the Keyed derivation, where any value is valid.");
+            }
+            if (_derivation == BlockDerivation.ResetAndAdvance && blockSeed > MaxResetAndAdvanceSeed)
+            {
+                // Skipping is linear in the seed (as in the seed package): beyond this it would run for minutes to
+                // hours, which is never what was meant. The usual cause is a woven block's 63-bit name-derived seed.
+                throw new ArgumentOutOfRangeException(nameof(blockSeed), blockSeed,
+                    $"Under BlockDerivation.ResetAndAdvance a block seed is a number of draws to skip, and skipping {blockSeed:N0} draws would take hours. "
+                    + $"Use seeds up to {MaxResetAndAdvanceSeed:N0} (give woven blocks explicit seeds: [ReproducibleBlock(seed)]), or the Keyed derivation, where any value costs the same.");
             }
 
             BlockFrame parent = Top;
