@@ -44,6 +44,7 @@ internal sealed class BlockRuntime
     private long _rootSeed;
     private BlockDerivation _derivation;
     private RngState? _reference;
+    private bool _warnedCaptureWithoutCuda;
 
     /// <param name="cudaFactory">Stands in for CUDA detection (tests); null detects the real devices.</param>
     internal BlockRuntime(Func<Action<string>, ICudaGenerators>? cudaFactory)
@@ -237,8 +238,11 @@ internal sealed class BlockRuntime
         {
             if (!_seeded)
                 throw new InvalidOperationException("There is nothing to capture yet: call Reproducible.SetSeed(seed) first.");
-            if (_cuda.DeviceCount > 0 && !_cuda.HasExactState)
-                Warn("this snapshot does not carry CUDA generator state (it cannot be read here); CUDA draws after a restore will not repeat.");
+            if (_cuda.DeviceCount > 0 && !_cuda.HasExactState && !_warnedCaptureWithoutCuda)
+            {
+                _warnedCaptureWithoutCuda = true; // once: checkpoints are taken often
+                Warn("snapshots do not carry CUDA generator state here (it cannot be read); CUDA draws after a restore will not repeat.");
+            }
             var current = NewState();
             Read(current);
             var reference = NewState();
