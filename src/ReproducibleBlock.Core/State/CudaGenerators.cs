@@ -179,7 +179,10 @@ internal sealed unsafe class LibTorchCudaGenerators : ICudaGenerators
             throw new ArgumentException($"A CUDA Philox offset is a multiple of 4; {state.Offset} is not.", nameof(state));
         IntPtr generator = _generators[device];
         _setCurrentSeed(generator, state.Seed); // also resets the offset to 0
-        _setPhiloxOffset(generator, state.Offset);
+        // Each call checks for CUDA graph capture through the CUDA runtime (about a microsecond on an H200), so the
+        // offset is written only when it is not the 0 that set_current_seed left: block entries skip it.
+        if (state.Offset != 0)
+            _setPhiloxOffset(generator, state.Offset);
     }
 
     public void SeedAll(ulong seed)
