@@ -41,7 +41,7 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
         body.SimplifyMacros();
         ILProcessor il = body.GetILProcessor();
         Instruction originalFirst = body.Instructions[0];
-        SequencePoint? firstPoint = _method.DebugInformation.HasSequencePoints ? _method.DebugInformation.SequencePoints.FirstOrDefault(p => !p.IsHidden) : null;
+        SequencePoint? firstPoint = Locations.FirstVisible(_method);
 
         var scope = new VariableDefinition(weaver.BlockScopeType);
         body.Variables.Add(scope);

@@ -110,7 +110,8 @@ internal static class Locations
         return null;
     }
 
-    private static SequencePoint? FirstVisible(MethodDefinition method) =>
+    /// <summary>The first sequence point of a method that is not hidden, or null without symbols.</summary>
+    internal static SequencePoint? FirstVisible(MethodDefinition method) =>
         method.DebugInformation?.HasSequencePoints == true ? method.DebugInformation.SequencePoints.FirstOrDefault(p => !p.IsHidden) : null;
 
     /// <summary>The compiler-generated state machine of an async method or iterator, or null.</summary>
