@@ -52,6 +52,15 @@ internal sealed class MersenneTwister
     private readonly uint[] _state = new uint[624];
     private int _index;
 
+    /// <summary>A generator whose 624 state words are given, about to twist (libtorch's left = 1, next = 0).</summary>
+    public MersenneTwister(uint[] words)
+    {
+        if (words.Length != 624)
+            throw new ArgumentException("MT19937 has 624 state words.", nameof(words));
+        words.CopyTo(_state, 0);
+        _index = 624;
+    }
+
     public MersenneTwister(uint seed)
     {
         _state[0] = seed;
