@@ -1,8 +1,11 @@
 using System;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Runtime.Versioning;
 using System.Text;
+using System.Threading;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace ReproducibleBlock.Tests;
@@ -104,6 +107,93 @@ public sealed class GlibcxxBuildStepTests
         CollectionAssert.AreEqual(cached, File.ReadAllBytes(link));
         CollectionAssert.AreNotEqual(cached, File.ReadAllBytes(copy));
         Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(copy));
+    }
+
+    private static UnixFileMode Octal(string mode) => (UnixFileMode)Convert.ToInt32(mode, 8);
+
+    [TestMethod]
+    [DataRow("755")]
+    [DataRow("744")] // how the NuGet package ships it
+    [DataRow("644")]
+    [DataRow("700")]
+    [UnsupportedOSPlatform("windows")]
+    public void PatchFile_KeepsTheFileMode(string mode)
+    {
+        if (OperatingSystem.IsWindows())
+            Assert.Inconclusive("no Unix file modes here.");
+        string copy = CopyOfOriginal();
+        File.SetUnixFileMode(copy, Octal(mode));
+
+        Assert.AreEqual(GlibcxxWeakener.Patched, GlibcxxWeakener.PatchFile(copy));
+
+        Assert.AreEqual(Octal(mode), File.GetUnixFileMode(copy), $"expected {mode}, got {Convert.ToString((int)File.GetUnixFileMode(copy), 8)}");
+    }
+
+    [TestMethod]
+    [UnsupportedOSPlatform("windows")]
+    public void PatchFile_ManyAtOnceOnOneFile_NeverLosesOrBreaksTheLibrary()
+    {
+        // Parallel builds (several projects or target frameworks sharing an output folder) patch the same copy
+        // at the same time. The library must exist at every moment, end up patched with its mode, and leave
+        // no temporary files behind.
+        if (OperatingSystem.IsWindows())
+            Assert.Inconclusive("no Unix file modes here.");
+        const int Writers = 8, Rounds = 12;
+        string original = OriginalLibrary();
+        byte[] expected = File.ReadAllBytes(original);
+        Assert.AreEqual(GlibcxxWeakener.Patched, GlibcxxWeakener.Patch(expected));
+        string copy = CopyOfOriginal();
+        string folder = Path.GetDirectoryName(copy)!;
+        UnixFileMode mode = Octal("755");
+        var failures = new ConcurrentQueue<string>();
+
+        for (int round = 0; round < Rounds; round++)
+        {
+            File.Copy(original, copy, overwrite: true);
+            File.SetUnixFileMode(copy, mode);
+            using var start = new Barrier(Writers + 1);
+            int writing = Writers;
+            var observer = new Thread(() =>
+            {
+                start.SignalAndWait();
+                while (Volatile.Read(ref writing) > 0)
+                {
+                    if (!File.Exists(copy))
+                        failures.Enqueue("the library was missing for a moment");
+                }
+            });
+            var writers = Enumerable.Range(0, Writers).Select(_ => new Thread(() =>
+            {
+                start.SignalAndWait();
+                try
+                {
+                    string outcome = GlibcxxWeakener.PatchFile(copy);
+                    if (outcome != GlibcxxWeakener.Patched && outcome != GlibcxxWeakener.AlreadyWeak)
+                        failures.Enqueue("outcome: " + outcome);
+                }
+                catch (Exception e)
+                {
+                    failures.Enqueue($"{e.GetType().Name}: {e.Message}");
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref writing);
+                }
+            })).ToArray();
+            observer.Start();
+            foreach (Thread writer in writers)
+                writer.Start();
+            foreach (Thread writer in writers)
+                writer.Join();
+            observer.Join();
+
+            Assert.IsTrue(failures.IsEmpty, $"round {round}: {string.Join("; ", failures.Distinct().Take(5))}");
+            Assert.IsTrue(File.Exists(copy), $"round {round}: the library is gone");
+            CollectionAssert.AreEqual(expected, File.ReadAllBytes(copy), $"round {round}: content");
+            Assert.AreEqual(mode, File.GetUnixFileMode(copy), $"round {round}: mode");
+            CollectionAssert.AreEqual(new[] { GlibcxxWeakener.LibraryFileName },
+                Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).ToArray(), $"round {round}: files left behind");
+        }
     }
 
     private static bool CreateHardLink(string target, string link)

@@ -134,7 +134,9 @@ public static class GlibcxxWeakener
 
     /// <summary>
     /// Marks the GLIBCXX_3.4.32 version need of <paramref name="path"/> weak, writing a new file over it so a hard
-    /// link into the NuGet cache is never modified. The file's timestamp is kept so incremental copies skip it.
+    /// link into the NuGet cache is never modified. The file's timestamp is kept so incremental copies skip it, and
+    /// its mode (permissions) is kept. Builds running at the same time may patch the same file: each writes its own
+    /// temporary file next to it and renames it over the library in one step, so the library never goes missing.
     /// Returns what was done, in words.
     /// </summary>
     public static string PatchFile(string path)
@@ -144,11 +146,24 @@ public static class GlibcxxWeakener
         if (outcome != Patched)
             return outcome;
         DateTime lastWrite = File.GetLastWriteTimeUtc(path);
-        string temporary = path + ".reproducibleblock.tmp";
-        File.WriteAllBytes(temporary, bytes);
-        File.SetLastWriteTimeUtc(temporary, lastWrite);
-        File.Delete(path);
-        File.Move(temporary, path);
+        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)),
+            "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".reproducibleblock.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                stream.Write(bytes, 0, bytes.Length);
+            UnixFileModes.Copy(path, temporary);
+            File.SetLastWriteTimeUtc(temporary, lastWrite);
+            // File.Move(temporary, path, overwrite: true) is not in netstandard2.0, which this file is compiled
+            // against; File.Replace without a backup is the same rename(2) on Unix: atomic, and it replaces the
+            // directory entry, never the contents of a file hard-linked to it.
+            File.Replace(temporary, path, null);
+        }
+        catch
+        {
+            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
         return outcome;
     }
 
@@ -284,6 +299,31 @@ public static class GlibcxxWeakener
             if (start >= limit || end >= limit)
                 throw new InvalidDataException("a name lies outside its string table");
             return System.Text.Encoding.ASCII.GetString(_image, (int)start, (int)(end - start));
+        }
+    }
+}
+
+/// <summary>
+/// File.GetUnixFileMode and File.SetUnixFileMode (.NET 7 and later), reached by reflection because this file is
+/// compiled against netstandard2.0. Where they do not exist (Windows, older runtimes) nothing is copied.
+/// </summary>
+static class UnixFileModes
+{
+    static readonly System.Reflection.MethodInfo Get = typeof(File).GetMethod("GetUnixFileMode", new[] { typeof(string) });
+    static readonly System.Reflection.MethodInfo Set = Get == null ? null : typeof(File).GetMethod("SetUnixFileMode", new[] { typeof(string), Get.ReturnType });
+
+    public static void Copy(string from, string to)
+    {
+        if (Get == null || Set == null || Path.DirectorySeparatorChar == '\\')
+            return;
+        try
+        {
+            Set.Invoke(null, new[] { to, Get.Invoke(null, new object[] { from }) });
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException != null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
         }
     }
 }
