@@ -243,6 +243,62 @@ public sealed class GlibcxxBuildStepTests
         Assert.IsFalse(GlibcxxWeakener.DefinesVersion(host, "GLIBCXX_9.9.99"));
     }
 
+    private string NewFolder()
+    {
+        string folder = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    [TestMethod]
+    [DataRow("not ELF")]
+    [DataRow("empty")]
+    [DataRow("truncated")]
+    [DataRow("32-bit")]
+    public void Task_WithABadHostLibStdCxxFirstOnLdLibraryPath_WarnsAndPatches(string kind)
+    {
+        // A broken or foreign libstdc++.so.6 first on LD_LIBRARY_PATH must not fail the build (MSB4018): the step
+        // says which file it could not read and why, and patches, since a weak requirement loads on any host.
+        string library = CopyOfOriginal();
+        string hostFolder = NewFolder();
+        string host = Path.Combine(hostFolder, "libstdc++.so.6");
+        File.WriteAllBytes(host, kind switch
+        {
+            "not ELF" => Encoding.ASCII.GetBytes("INPUT ( /usr/lib/libstdc++.so.6.0.33 )\n"),
+            "empty" => [],
+            "truncated" => File.ReadAllBytes(OriginalLibrary()).AsSpan(0, 4096).ToArray(),
+            "32-bit" => GlibcxxElfImages.Elf32LittleEndian(),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        });
+        Assert.AreEqual(host, GlibcxxWeakener.FindHostLibStdCxx(hostFolder + "::/no/such/folder"));
+        var engine = new GlibcxxRecordingBuildEngine();
+        var task = new ReproducibleBlockWeakenGlibcxx { BuildEngine = engine, Directories = [Path.GetDirectoryName(library)!], Mode = "auto" };
+
+        bool succeeded = task.Execute(hostFolder + "::/no/such/folder");
+
+        Assert.IsTrue(succeeded);
+        Assert.AreEqual(0, engine.Errors.Count, string.Join("\n", engine.Errors));
+        Assert.AreEqual(1, engine.Warnings.Count, string.Join("\n", engine.Warnings));
+        StringAssert.Contains(engine.Warnings[0], host);
+        StringAssert.Contains(engine.Warnings[0], "ReproducibleBlockPatchTorchSharp");
+        Assert.AreEqual(GlibcxxWeakener.AlreadyWeak, GlibcxxWeakener.Patch(File.ReadAllBytes(library)));
+    }
+
+    [TestMethod]
+    public void Task_WithAFolderNamedLibStdCxxOnLdLibraryPath_LooksFurther()
+    {
+        // The dynamic loader skips what it cannot open as a file; so does the step, without failing the build.
+        string library = CopyOfOriginal();
+        string hostFolder = NewFolder();
+        Directory.CreateDirectory(Path.Combine(hostFolder, "libstdc++.so.6"));
+        Assert.AreEqual(GlibcxxWeakener.FindHostLibStdCxx(""), GlibcxxWeakener.FindHostLibStdCxx(hostFolder));
+        var engine = new GlibcxxRecordingBuildEngine();
+        var task = new ReproducibleBlockWeakenGlibcxx { BuildEngine = engine, Directories = [Path.GetDirectoryName(library)!], Mode = "auto" };
+
+        Assert.IsTrue(task.Execute(hostFolder));
+        Assert.AreEqual(0, engine.Errors.Count, string.Join("\n", engine.Errors));
+    }
+
     [TestMethod]
     public void TheOutputCopyOfThisTestRun_WasPatchedWhenTheHostNeedsIt()
     {

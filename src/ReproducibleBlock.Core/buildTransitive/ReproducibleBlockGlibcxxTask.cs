@@ -22,7 +22,10 @@ public sealed class ReproducibleBlockWeakenGlibcxx : Task
     /// <summary>"auto" (patch only when the host's libstdc++ lacks the version), "true" (always), "false".</summary>
     public string Mode { get; set; }
 
-    public override bool Execute()
+    public override bool Execute() => Execute(Environment.GetEnvironmentVariable("LD_LIBRARY_PATH"));
+
+    /// <summary><see cref="Execute()"/> with the given LD_LIBRARY_PATH in place of the process's (for tests).</summary>
+    internal bool Execute(string ldLibraryPath)
     {
         string mode = string.IsNullOrEmpty(Mode) ? "auto" : Mode.Trim().ToLowerInvariant();
         if (mode == "false")
@@ -35,13 +38,24 @@ public sealed class ReproducibleBlockWeakenGlibcxx : Task
 
         if (mode == "auto")
         {
-            string hostLibrary = GlibcxxWeakener.FindHostLibStdCxx();
+            string hostLibrary = GlibcxxWeakener.FindHostLibStdCxx(ldLibraryPath);
             if (hostLibrary == null)
             {
                 Log.LogMessage(MessageImportance.Low, "ReproducibleBlock: no libstdc++.so.6 found in the standard library folders; libLibTorchSharp.so left as it is.");
                 return true;
             }
-            if (GlibcxxWeakener.DefinesVersion(hostLibrary, GlibcxxWeakener.RequiredVersion))
+            bool provides;
+            try
+            {
+                provides = GlibcxxWeakener.DefinesVersion(hostLibrary, GlibcxxWeakener.RequiredVersion);
+            }
+            catch (Exception e)
+            {
+                // Whatever is wrong with it (not ELF, truncated, 32-bit, unreadable), it must not fail the build.
+                Log.LogWarning("ReproducibleBlock: could not tell whether '{0}', the libstdc++.so.6 found first on LD_LIBRARY_PATH or in the standard library folders, provides {1}: {2} ({3}). The {1} requirement of libLibTorchSharp.so in the output is made weak anyway, which loads with any libstdc++. Set the MSBuild property ReproducibleBlockPatchTorchSharp to true (always patch) or false (never patch) to decide yourself and silence this.", hostLibrary, GlibcxxWeakener.RequiredVersion, e.Message, e.GetType().Name);
+                provides = false;
+            }
+            if (provides)
             {
                 Log.LogMessage(MessageImportance.Low, "ReproducibleBlock: {0} provides {1}; libLibTorchSharp.so needs no change.", hostLibrary, GlibcxxWeakener.RequiredVersion);
                 return true;
@@ -92,10 +106,12 @@ public static class GlibcxxWeakener
     };
 
     /// <summary>The libstdc++.so.6 the dynamic loader would pick from LD_LIBRARY_PATH or the standard folders, or null.</summary>
-    public static string FindHostLibStdCxx()
+    public static string FindHostLibStdCxx() => FindHostLibStdCxx(Environment.GetEnvironmentVariable("LD_LIBRARY_PATH"));
+
+    /// <summary>The libstdc++.so.6 found first in <paramref name="ldLibraryPath"/> (colon-separated) or the standard folders, or null.</summary>
+    public static string FindHostLibStdCxx(string ldLibraryPath)
     {
         var folders = new List<string>();
-        string ldLibraryPath = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
         if (!string.IsNullOrEmpty(ldLibraryPath))
             folders.AddRange(ldLibraryPath.Split(new[] { ':' }, StringSplitOptions.RemoveEmptyEntries));
         folders.AddRange(LibraryFolders);
