@@ -37,14 +37,18 @@ public sealed class GlibcxxBuildStepTests
         return copy;
     }
 
-    private static string? ReadElfVersions(string path)
+    private static string? ReadElfVersions(string path) => RunReadElf("-V", "--wide", path)?.Output;
+
+    /// <summary>readelf's standard output and error, or null where binutils is missing or readelf fails.</summary>
+    private static (string Output, string Errors)? RunReadElf(params string[] arguments)
     {
         try
         {
-            using var process = Process.Start(new ProcessStartInfo("readelf", ["-V", "--wide", path]) { RedirectStandardOutput = true, UseShellExecute = false })!;
+            using var process = Process.Start(new ProcessStartInfo("readelf", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+            var errors = process.StandardError.ReadToEndAsync();
             string output = process.StandardOutput.ReadToEnd();
             process.WaitForExit();
-            return process.ExitCode == 0 ? output : null;
+            return process.ExitCode == 0 ? (output, errors.Result) : null;
         }
         catch (System.ComponentModel.Win32Exception)
         {
@@ -228,9 +232,44 @@ public sealed class GlibcxxBuildStepTests
     [TestMethod]
     public void Patch_RejectsWhatIsNotA64BitElf()
     {
-        Assert.ThrowsExactly<InvalidDataException>(() => GlibcxxWeakener.Patch(Encoding.ASCII.GetBytes("#!/bin/sh\necho not a library\n")));
+        var script = Assert.ThrowsExactly<InvalidDataException>(() => GlibcxxWeakener.Patch(Encoding.ASCII.GetBytes("#!/bin/sh\necho not a library\n")));
+        StringAssert.Contains(script.Message, "not an ELF file");
         byte[] truncated = File.ReadAllBytes(OriginalLibrary()).AsSpan(0, 4096).ToArray();
-        Assert.ThrowsExactly<InvalidDataException>(() => GlibcxxWeakener.Patch(truncated));
+        var cut = Assert.ThrowsExactly<InvalidDataException>(() => GlibcxxWeakener.Patch(truncated));
+        StringAssert.Contains(cut.Message, "outside the file");
+    }
+
+    [TestMethod]
+    [DataRow("32-bit", "Class:                             ELF32", "32-bit")]
+    [DataRow("32-bit, header only", "Class:                             ELF32", "32-bit")]
+    [DataRow("64-bit big-endian", "Data:                              2's complement, big endian", "big-endian")]
+    public void PatchFile_RefusesAWellFormedElfOfAnotherLayout_WithoutTouchingIt(string kind, string readelfSays, string messageSays)
+    {
+        byte[] image = kind switch
+        {
+            "32-bit" => GlibcxxElfImages.Elf32LittleEndian(),
+            "32-bit, header only" => GlibcxxElfImages.Elf32LittleEndian(sections: false),
+            "64-bit big-endian" => GlibcxxElfImages.Elf64BigEndian(),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        string folder = NewFolder();
+        string path = Path.Combine(folder, GlibcxxWeakener.LibraryFileName);
+        File.WriteAllBytes(path, image);
+        (string Output, string Errors)? readelf = RunReadElf("-h", "-S", "--wide", path);
+        if (readelf is { } judged) // the crafted file is well-formed: readelf reads it without a complaint
+        {
+            StringAssert.Contains(judged.Output, readelfSays);
+            Assert.AreEqual("", judged.Errors);
+        }
+        DateTime stamp = File.GetLastWriteTimeUtc(path);
+
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => GlibcxxWeakener.PatchFile(path));
+
+        StringAssert.Contains(error.Message, messageSays);
+        StringAssert.Contains(error.Message, "only 64-bit little-endian");
+        CollectionAssert.AreEqual(image, File.ReadAllBytes(path));
+        Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(path));
+        CollectionAssert.AreEqual(new[] { GlibcxxWeakener.LibraryFileName }, Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).ToArray());
     }
 
     [TestMethod]

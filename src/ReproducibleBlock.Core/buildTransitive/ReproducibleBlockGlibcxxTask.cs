@@ -266,10 +266,19 @@ public static class GlibcxxWeakener
         public Elf(byte[] image)
         {
             _image = image;
-            if (image.Length < 64 || image[0] != 0x7f || image[1] != (byte)'E' || image[2] != (byte)'L' || image[3] != (byte)'F')
+            const string Supported = "; only 64-bit little-endian ELF files (x86-64, arm64 Linux) are handled";
+            if (image.Length < 16 || image[0] != 0x7f || image[1] != (byte)'E' || image[2] != (byte)'L' || image[3] != (byte)'F')
                 throw new InvalidDataException("not an ELF file");
-            if (image[4] != 2 || image[5] != 1)
-                throw new InvalidDataException("not a 64-bit little-endian ELF file");
+            if (image[4] == 1)
+                throw new InvalidDataException("a 32-bit ELF file (ELFCLASS32)" + Supported);
+            if (image[4] != 2)
+                throw new InvalidDataException("an ELF file of unknown class " + image[4] + Supported);
+            if (image[5] == 2)
+                throw new InvalidDataException("a big-endian ELF file (ELFDATA2MSB)" + Supported);
+            if (image[5] != 1)
+                throw new InvalidDataException("an ELF file of unknown data encoding " + image[5] + Supported);
+            if (image.Length < 64)
+                throw new InvalidDataException("the 64-bit ELF header is cut short");
             long sectionHeaders = (long)U64(0x28);
             ushort entrySize = U16(0x3a);
             ushort count = U16(0x3c);
