@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -29,10 +30,33 @@ public sealed class GlibcxxBuildStepTests
         return path;
     }
 
+    private readonly List<string> _scratch = [];
+
+    /// <summary>
+    /// A fresh folder outside the build output (the build step scans its output recursively, so files left there
+    /// would be patched, or warned about, by the next build); removed when the test ends.
+    /// </summary>
+    private string NewFolder()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "ReproducibleBlock.GlibcxxTests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        _scratch.Add(folder);
+        return folder;
+    }
+
+    [TestCleanup]
+    public void RemoveScratchFolders()
+    {
+        foreach (string folder in _scratch)
+        {
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private string CopyOfOriginal()
     {
-        string copy = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), Guid.NewGuid().ToString("N"), GlibcxxWeakener.LibraryFileName);
-        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        string copy = Path.Combine(NewFolder(), GlibcxxWeakener.LibraryFileName);
         File.Copy(OriginalLibrary(), copy);
         return copy;
     }
@@ -280,13 +304,6 @@ public sealed class GlibcxxBuildStepTests
             Assert.Inconclusive("no libstdc++.so.6 in the standard folders.");
         Assert.IsTrue(GlibcxxWeakener.DefinesVersion(host, "GLIBCXX_3.4"), "every libstdc++ defines the base version");
         Assert.IsFalse(GlibcxxWeakener.DefinesVersion(host, "GLIBCXX_9.9.99"));
-    }
-
-    private string NewFolder()
-    {
-        string folder = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        return folder;
     }
 
     [TestMethod]
