@@ -7,7 +7,7 @@ using ReproducibleBlock.State;
 namespace ReproducibleBlock.Tests;
 
 /// <summary>
-/// CUDA behaviour through a fake of <see cref="ICudaGenerators"/> (the CI machine has no GPU). The real
+/// CUDA behaviour through a fake of <see cref="ICudaDevices"/> (the CI machine has no GPU). The real
 /// implementation over libtorch_cuda's exports is exercised by the demo's --check run on a GPU machine.
 /// </summary>
 [TestClass]
@@ -16,7 +16,7 @@ public sealed class CudaTests
     private static (BlockRuntime Runtime, FakeCudaGenerators Cuda, List<string> Warnings) Create(int devices, bool exact)
     {
         var cuda = new FakeCudaGenerators(devices, exact);
-        var runtime = new BlockRuntime(_ => cuda);
+        var runtime = new BlockRuntime(cuda.Factory);
         var warnings = new List<string>();
         runtime.WarningHandler = warnings.Add;
         return (runtime, cuda, warnings);

@@ -5,22 +5,36 @@ using ReproducibleBlock.State;
 namespace ReproducibleBlock.Tests;
 
 /// <summary>
-/// Stands in for CUDA, which the CI machine lacks, behind the interface the real code uses. Each device holds a
-/// (seed, offset) pair like a Philox generator; <see cref="Draw"/> consumes the stream as a CUDA kernel would.
+/// Stands in for CUDA devices, which the CI machine lacks, behind the interface the real code uses
+/// (<see cref="ICudaDevices"/>, as libtorch_cuda's exports do). Each device holds a (seed, offset) pair like a Philox
+/// generator; <see cref="Draw"/> consumes the stream as a CUDA kernel would. With <c>exact: false</c> it plays CUDA
+/// without the exports, which can only be seeded.
 /// </summary>
-internal sealed class FakeCudaGenerators(int devices, bool exact) : ICudaGenerators
+internal sealed class FakeCudaGenerators(int devices, bool exact) : ICudaDevices
 {
     private readonly CudaGeneratorState[] _state = new CudaGeneratorState[devices];
 
     public int DeviceCount => _state.Length;
-    public bool HasExactState => exact;
     public List<ulong> SeedAllCalls { get; } = [];
 
-    public CudaGeneratorState Read(int device) =>
-        exact ? _state[device] : throw new NotSupportedException("the fake was made without exact state");
+    /// <summary>Stands in for CUDA detection, which picks the behaviour from what the devices allow: <c>new BlockRuntime(fake.Factory)</c>.</summary>
+    public ICudaGenerators Factory(Action<string> warn) =>
+        DeviceCount == 0 ? NoCudaGenerators.Instance
+        : exact ? new ExactCudaGenerators(this)
+        : new SeedOnlyCudaGenerators(this);
+
+    /// <summary>Called with the operation's name ("Read", "Write", "SeedAll") before it runs: throw from it to make the device fail.</summary>
+    public Action<string>? BeforeCall { get; set; }
+
+    public CudaGeneratorState Read(int device)
+    {
+        BeforeCall?.Invoke("Read");
+        return exact ? _state[device] : throw new NotSupportedException("the fake was made without exact state");
+    }
 
     public void Write(int device, CudaGeneratorState state)
     {
+        BeforeCall?.Invoke("Write");
         if (!exact)
             throw new NotSupportedException("the fake was made without exact state");
         if (state.Offset % 4 != 0)
@@ -30,6 +44,7 @@ internal sealed class FakeCudaGenerators(int devices, bool exact) : ICudaGenerat
 
     public void SeedAll(ulong seed)
     {
+        BeforeCall?.Invoke("SeedAll");
         SeedAllCalls.Add(seed);
         Array.Fill(_state, new CudaGeneratorState(seed, 0));
     }
@@ -42,6 +57,6 @@ internal sealed class FakeCudaGenerators(int devices, bool exact) : ICudaGenerat
         return before;
     }
 
-    /// <summary>The generator state, for assertions, whatever <see cref="HasExactState"/> says.</summary>
+    /// <summary>The generator state, for assertions, even without exact state.</summary>
     public CudaGeneratorState Peek(int device) => _state[device];
 }

@@ -16,7 +16,7 @@ public sealed class PinnedCudaStreamTests
     private static (BlockRuntime Runtime, FakeCudaGenerators Cuda) Create(bool exact, BlockDerivation derivation = BlockDerivation.Keyed)
     {
         var cuda = new FakeCudaGenerators(devices: 2, exact);
-        var runtime = new BlockRuntime(_ => cuda) { WarningHandler = null };
+        var runtime = new BlockRuntime(cuda.Factory) { WarningHandler = null };
         runtime.SetSeed(42, derivation);
         return (runtime, cuda);
     }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 
 namespace ReproducibleBlock.State;
 
@@ -32,13 +33,14 @@ internal sealed class BlockFrame
 
     private static readonly Dictionary<long, long> EmptyCounts = new();
 
-    /// <summary>Returns the next instance ordinal for <paramref name="blockSeed"/> under this frame and counts it.</summary>
-    public long NextOrdinal(long blockSeed)
+    /// <summary>The ordinal the next instance block with <paramref name="blockSeed"/> gets under this frame.</summary>
+    public long InstanceOrdinal(long blockSeed) => _instances is not null && _instances.TryGetValue(blockSeed, out long count) ? count : 0;
+
+    /// <summary>Counts an instance block with <paramref name="blockSeed"/> entered under this frame (once its entry succeeded).</summary>
+    public void CountInstance(long blockSeed)
     {
         _instances ??= new Dictionary<long, long>();
-        _instances.TryGetValue(blockSeed, out long ordinal);
-        _instances[blockSeed] = ordinal + 1;
-        return ordinal;
+        CollectionsMarshal.GetValueRefOrAddDefault(_instances, blockSeed, out _)++;
     }
 
     public void SetInstanceCounts(IReadOnlyDictionary<long, long> counts)

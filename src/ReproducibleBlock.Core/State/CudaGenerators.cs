@@ -1,7 +1,4 @@
 using System;
-using System.Diagnostics;
-using System.Runtime.InteropServices;
-using TorchSharp;
 
 namespace ReproducibleBlock.State;
 
@@ -11,183 +8,92 @@ namespace ReproducibleBlock.State;
 internal readonly record struct CudaGeneratorState(ulong Seed, ulong Offset);
 
 /// <summary>
-/// Access to the default CUDA generators of every device. The runtime uses this interface only, so tests
-/// can stand in for CUDA (which cannot run on the CI machine) with a fake that records what was done.
+/// What the runtime does with the CUDA generators. There are three behaviours, chosen once per process by
+/// <see cref="CudaDetection"/>: exact state (<see cref="ExactCudaGenerators"/>), seeding only
+/// (<see cref="SeedOnlyCudaGenerators"/>), and no CUDA (<see cref="NoCudaGenerators"/>). The runtime never asks
+/// which one it has.
 /// </summary>
 internal interface ICudaGenerators
 {
-    /// <summary>How many CUDA devices there are; 0 when CUDA is unavailable (then nothing else is called).</summary>
-    int DeviceCount { get; }
+    /// <summary>How many device states <see cref="Read"/> and <see cref="Write"/> move and snapshots carry.</summary>
+    int StateCount { get; }
 
-    /// <summary>Whether <see cref="Read"/> and <see cref="Write"/> work: the exact seed and offset of every device.</summary>
-    bool HasExactState { get; }
+    /// <summary>The warning <see cref="Reproducible.Capture"/> gives once when snapshots lose CUDA state; null when they lose nothing.</summary>
+    string? SnapshotWarning { get; }
 
-    CudaGeneratorState Read(int device);
+    /// <summary>Seeds every device, offset 0 (SetSeed, and every block's entry).</summary>
+    /// <remarks>Devices are seeded one after the other: when device n fails, devices before it are already seeded.</remarks>
+    void Seed(ulong seed);
 
-    void Write(int device, CudaGeneratorState state);
+    /// <summary>Reads <see cref="StateCount"/> device states into <paramref name="states"/>.</summary>
+    void Read(Span<CudaGeneratorState> states);
 
-    /// <summary>Seeds every device (offset 0). The only operation where <see cref="HasExactState"/> is false.</summary>
-    void SeedAll(ulong seed);
-}
+    /// <summary>Writes back <see cref="StateCount"/> device states read by <see cref="Read"/>.</summary>
+    void Write(ReadOnlySpan<CudaGeneratorState> states);
 
-/// <summary>Finds the best available CUDA access: exact state through libtorch's exports, else re-seeding, else none.</summary>
-internal static class CudaGenerators
-{
     /// <summary>
-    /// Called once, when the library first seeds. When CUDA is unavailable this is one cheap query and
-    /// nothing is loaded.
+    /// Called when a block that restores on exit has been left under <paramref name="parent"/>, after the states
+    /// <see cref="Read"/> saved were written back: what CUDA continues from when they could not be.
     /// </summary>
-    public static ICudaGenerators Detect(Action<string> warn)
-    {
-        if (!torch.cuda.is_available())
-            return NoCudaGenerators.Instance;
-        int devices = torch.cuda.device_count();
-        if (devices <= 0)
-            return NoCudaGenerators.Instance;
-        // The exports below read the generators, which exist only once CUDA is initialised.
-        using (torch.Tensor warmUp = torch.zeros(1, device: torch.CUDA)) { }
-        if (LibTorchCudaGenerators.TryCreate(devices, out LibTorchCudaGenerators? exact, out string? why))
-            return exact!;
-        warn($"CUDA generator state cannot be read or written here ({why}). Blocks re-seed CUDA with torch.cuda.manual_seed_all instead: "
-            + "entering a block still gives it its own CUDA stream, but restoreOnExit continues CUDA from a fresh derived seed instead of restoring it, "
-            + "and snapshots do not carry CUDA state.");
-        return new SeedOnlyCudaGenerators(devices);
-    }
+    void ContinueAfterRestoringExit(BlockFrame parent);
 }
 
 /// <summary>No CUDA: every operation is free and does nothing.</summary>
 internal sealed class NoCudaGenerators : ICudaGenerators
 {
     public static readonly NoCudaGenerators Instance = new();
-    public int DeviceCount => 0;
-    public bool HasExactState => true; // vacuously: there is no state to lose
-    public CudaGeneratorState Read(int device) => throw new ArgumentOutOfRangeException(nameof(device), "There are no CUDA devices.");
-    public void Write(int device, CudaGeneratorState state) => throw new ArgumentOutOfRangeException(nameof(device), "There are no CUDA devices.");
-    public void SeedAll(ulong seed) { }
+
+    private NoCudaGenerators()
+    {
+    }
+
+    public int StateCount => 0;
+    public string? SnapshotWarning => null;
+    public void Seed(ulong seed) { }
+    public void Read(Span<CudaGeneratorState> states) { }
+    public void Write(ReadOnlySpan<CudaGeneratorState> states) { }
+    public void ContinueAfterRestoringExit(BlockFrame parent) { }
 }
 
-/// <summary>CUDA through TorchSharp alone: it can seed every device, but has no way to read or write a generator's state.</summary>
-internal sealed class SeedOnlyCudaGenerators(int deviceCount) : ICudaGenerators
+/// <summary>Exact CUDA state: every device's seed and offset are read, written back and carried by snapshots.</summary>
+internal sealed class ExactCudaGenerators(ICudaDevices devices) : ICudaGenerators
 {
-    public int DeviceCount { get; } = deviceCount;
-    public bool HasExactState => false;
-    public CudaGeneratorState Read(int device) => throw new NotSupportedException("CUDA generator state cannot be read without libtorch_cuda's exports.");
-    public void Write(int device, CudaGeneratorState state) => throw new NotSupportedException("CUDA generator state cannot be written without libtorch_cuda's exports.");
-    public void SeedAll(ulong seed) => torch.cuda.manual_seed_all(unchecked((long)seed));
+    public int StateCount => devices.DeviceCount;
+    public string? SnapshotWarning => null;
+
+    public void Seed(ulong seed) => devices.SeedAll(seed);
+
+    public void Read(Span<CudaGeneratorState> states)
+    {
+        for (int device = 0; device < states.Length; device++)
+            states[device] = devices.Read(device);
+    }
+
+    public void Write(ReadOnlySpan<CudaGeneratorState> states)
+    {
+        for (int device = 0; device < states.Length; device++)
+            devices.Write(device, states[device]);
+    }
+
+    public void ContinueAfterRestoringExit(BlockFrame parent) { } // the exact state was written back
 }
 
 /// <summary>
-/// Exact CUDA generator state through libtorch_cuda's exported C++ functions (Itanium C++ ABI, so Linux
-/// builds only; other platforms fall back to <see cref="SeedOnlyCudaGenerators"/>).
+/// CUDA that can be seeded but not read (no libtorch_cuda exports): blocks still get their own CUDA seed, but a block
+/// that restores on exit continues CUDA from a fresh seed derived from its parent's key and an exit counter (never a
+/// replay of earlier draws), and snapshots carry no CUDA state.
 /// </summary>
-/// <remarks>
-/// TorchSharp has no CUDA generator API. <c>at::cuda::detail::getDefaultCUDAGenerator(signed char)</c> returns
-/// a <c>const at::Generator&amp;</c> whose first field is the <c>CUDAGeneratorImpl*</c>; its member functions take
-/// that pointer as their first argument. Seed and offset are the whole Philox state: writing back a saved
-/// pair repeats the same draws (checked on an H100 against libtorch 2.11).
-/// </remarks>
-internal sealed unsafe class LibTorchCudaGenerators : ICudaGenerators
+internal sealed class SeedOnlyCudaGenerators(ICudaSeeder seeder) : ICudaGenerators
 {
-    internal const string GetDefaultGenerator = "_ZN2at4cuda6detail23getDefaultCUDAGeneratorEa";
-    internal const string CurrentSeed = "_ZNK2at17CUDAGeneratorImpl12current_seedEv";
-    internal const string SetCurrentSeed = "_ZN2at17CUDAGeneratorImpl16set_current_seedEm";
-    internal const string PhiloxOffset = "_ZNK2at17CUDAGeneratorImpl24philox_offset_per_threadEv";
-    internal const string SetPhiloxOffset = "_ZN2at17CUDAGeneratorImpl28set_philox_offset_per_threadEm";
+    public int StateCount => 0;
 
-    private readonly IntPtr[] _generators;
-    private readonly delegate* unmanaged<IntPtr, ulong> _currentSeed;
-    private readonly delegate* unmanaged<IntPtr, ulong, void> _setCurrentSeed;
-    private readonly delegate* unmanaged<IntPtr, ulong> _philoxOffset;
-    private readonly delegate* unmanaged<IntPtr, ulong, void> _setPhiloxOffset;
+    public string? SnapshotWarning =>
+        "snapshots do not carry CUDA generator state here (it cannot be read); CUDA draws after a restore will not repeat.";
 
-    private LibTorchCudaGenerators(IntPtr[] generators, IntPtr currentSeed, IntPtr setCurrentSeed, IntPtr philoxOffset, IntPtr setPhiloxOffset)
-    {
-        _generators = generators;
-        _currentSeed = (delegate* unmanaged<IntPtr, ulong>)currentSeed;
-        _setCurrentSeed = (delegate* unmanaged<IntPtr, ulong, void>)setCurrentSeed;
-        _philoxOffset = (delegate* unmanaged<IntPtr, ulong>)philoxOffset;
-        _setPhiloxOffset = (delegate* unmanaged<IntPtr, ulong, void>)setPhiloxOffset;
-    }
+    public void Seed(ulong seed) => seeder.SeedAll(seed);
+    public void Read(Span<CudaGeneratorState> states) { }
+    public void Write(ReadOnlySpan<CudaGeneratorState> states) { }
 
-    public int DeviceCount => _generators.Length;
-    public bool HasExactState => true;
-
-    public static bool TryCreate(int deviceCount, out LibTorchCudaGenerators? generators, out string? why)
-    {
-        generators = null;
-        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
-        {
-            why = "libtorch_cuda's exports are looked up by their Itanium C++ ABI names, which only Linux builds use";
-            return false;
-        }
-        if (!TryLoadLibTorchCuda(out IntPtr library))
-        {
-            why = "libtorch_cuda.so is not loaded in this process";
-            return false;
-        }
-        string[] names = [GetDefaultGenerator, CurrentSeed, SetCurrentSeed, PhiloxOffset, SetPhiloxOffset];
-        var exports = new IntPtr[names.Length];
-        for (int i = 0; i < names.Length; i++)
-        {
-            if (!NativeLibrary.TryGetExport(library, names[i], out exports[i]))
-            {
-                why = $"libtorch_cuda.so does not export {names[i]}";
-                return false;
-            }
-        }
-        var getDefault = (delegate* unmanaged<sbyte, IntPtr>)exports[0];
-        var implementations = new IntPtr[deviceCount];
-        for (int device = 0; device < deviceCount; device++)
-        {
-            IntPtr generator = getDefault(checked((sbyte)device));
-            IntPtr implementation = generator == IntPtr.Zero ? IntPtr.Zero : Marshal.ReadIntPtr(generator);
-            if (implementation == IntPtr.Zero)
-            {
-                why = $"the default CUDA generator of device {device} is not initialised";
-                return false;
-            }
-            implementations[device] = implementation;
-        }
-        generators = new LibTorchCudaGenerators(implementations, exports[1], exports[2], exports[3], exports[4]);
-        why = null;
-        return true;
-    }
-
-    private static bool TryLoadLibTorchCuda(out IntPtr library)
-    {
-        if (NativeLibrary.TryLoad("libtorch_cuda.so", out library))
-            return true;
-        // TorchSharp may have loaded it by full path from its runtimes folder; dlopen of that path returns the same handle.
-        foreach (ProcessModule module in Process.GetCurrentProcess().Modules)
-        {
-            if (module.ModuleName == "libtorch_cuda.so" && NativeLibrary.TryLoad(module.FileName, out library))
-                return true;
-        }
-        library = IntPtr.Zero;
-        return false;
-    }
-
-    public CudaGeneratorState Read(int device)
-    {
-        IntPtr generator = _generators[device];
-        return new CudaGeneratorState(_currentSeed(generator), _philoxOffset(generator));
-    }
-
-    public void Write(int device, CudaGeneratorState state)
-    {
-        if (state.Offset % 4 != 0)
-            throw new ArgumentException($"A CUDA Philox offset is a multiple of 4; {state.Offset} is not.", nameof(state));
-        IntPtr generator = _generators[device];
-        _setCurrentSeed(generator, state.Seed); // also resets the offset to 0
-        // Each call checks for CUDA graph capture through the CUDA runtime (about a microsecond on an H200), so the
-        // offset is written only when it is not the 0 that set_current_seed left: block entries skip it.
-        if (state.Offset != 0)
-            _setPhiloxOffset(generator, state.Offset);
-    }
-
-    public void SeedAll(ulong seed)
-    {
-        for (int device = 0; device < _generators.Length; device++)
-            Write(device, new CudaGeneratorState(seed, 0));
-    }
+    public void ContinueAfterRestoringExit(BlockFrame parent) =>
+        seeder.SeedAll(KeyDerivation.Continuation(parent.Key, parent.ExitCount++));
 }

@@ -1,0 +1,124 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace ReproducibleBlock.State;
+
+/// <summary>Capture and restore: between the live state (seeding, scope stack, sources) and <see cref="SnapshotData"/>.</summary>
+internal static class Snapshots
+{
+    public static SnapshotData Capture(Seeding seeding, ScopeStack stack, Sources sources)
+    {
+        RngState current = sources.NewState();
+        sources.Read(current);
+        RngState reference = sources.NewState();
+        seeding.Reference.CopyTo(reference);
+        var frames = new List<FrameData>(stack.Depth);
+        for (int i = 0; i < stack.Depth; i++)
+            frames.Add(Describe(stack[i]));
+        return new SnapshotData
+        {
+            RootSeed = seeding.RootSeed,
+            Derivation = seeding.Derivation.Kind,
+            Reference = reference,
+            Current = current,
+            Root = Describe(stack.Root),
+            Frames = frames,
+        };
+
+        FrameData Describe(BlockFrame frame)
+        {
+            RngState? saved = null;
+            if (frame.RestoreOnExit)
+            {
+                saved = sources.NewState();
+                frame.Saved!.CopyTo(saved);
+            }
+            return new FrameData(frame.BlockSeed, frame.Ordinal, frame.RestoreOnExit, saved,
+                new Dictionary<long, long>(frame.InstanceCounts), frame.ExitCount);
+        }
+    }
+
+    /// <summary>
+    /// Puts everything back as <paramref name="snapshot"/> recorded it and returns the seeding it implies. Everything is
+    /// checked first and the generators are set before any bookkeeping changes, so a failure changes nothing but,
+    /// at worst, CUDA devices after a failing one.
+    /// </summary>
+    /// <param name="snapshot">What to restore, already read and checked by <see cref="SnapshotFormat"/> if it came as bytes.</param>
+    /// <param name="seeding">The seeding in force; null before any SetSeed.</param>
+    /// <param name="stack">The open blocks, which must be those open at capture.</param>
+    /// <param name="sources">The generators to set.</param>
+    /// <param name="warn">Receives the warning when CUDA state cannot be restored on this machine.</param>
+    public static Seeding Restore(SnapshotData snapshot, Seeding? seeding, ScopeStack stack, Sources sources, Action<string> warn)
+    {
+        if (snapshot.Current.Cpu.Length != sources.Cpu.StateSize)
+        {
+            throw new ArgumentException(
+                $"The snapshot holds a {snapshot.Current.Cpu.Length}-byte CPU generator state, but this libtorch's is {sources.Cpu.StateSize} bytes: it was captured with another libtorch version and cannot be restored here.",
+                nameof(snapshot));
+        }
+        CheckSamePath(snapshot, seeding, stack);
+        bool cudaMatches = snapshot.Current.Cuda.Length == sources.Cuda.StateCount;
+        if (!cudaMatches)
+        {
+            warn($"the snapshot carries CUDA state for {snapshot.Current.Cuda.Length} device(s), but {sources.Cuda.StateCount} can be restored here; "
+                + "CUDA generators are left as they are, so CUDA draws will not repeat the captured run's.");
+        }
+
+        RngState Local(RngState from)
+        {
+            RngState state = sources.NewState();
+            from.Cpu.CopyTo(state.Cpu, 0);
+            state.Managed = from.Managed;
+            if (cudaMatches)
+                from.Cuda.CopyTo(state.Cuda, 0);
+            else
+                sources.Cuda.Read(state.Cuda);
+            return state;
+        }
+
+        var restored = new Seeding(snapshot.RootSeed, snapshot.Derivation, Local(snapshot.Reference));
+        var saved = new RngState?[stack.Depth];
+        for (int i = 0; i < stack.Depth; i++)
+            saved[i] = snapshot.Frames[i].Saved is { } state ? Local(state) : null;
+        sources.Apply(Local(snapshot.Current));
+
+        stack.Root.Key = restored.RootKey;
+        stack.Root.SetInstanceCounts(snapshot.Root.InstanceCounts);
+        stack.Root.ExitCount = snapshot.Root.ExitCount;
+        for (int i = 0; i < stack.Depth; i++)
+        {
+            FrameData data = snapshot.Frames[i];
+            BlockFrame frame = stack[i];
+            if (saved[i] is { } state)
+                state.CopyTo(frame.Saved ??= sources.NewState());
+            frame.SetInstanceCounts(data.InstanceCounts);
+            frame.ExitCount = data.ExitCount;
+        }
+        return restored;
+    }
+
+    /// <summary>A snapshot restores counters and saved states of the open blocks, so the same blocks must be open.</summary>
+    private static void CheckSamePath(SnapshotData snapshot, Seeding? seeding, ScopeStack stack)
+    {
+        bool same = snapshot.Frames.Count == stack.Depth;
+        ulong key = KeyDerivation.Root(snapshot.RootSeed);
+        for (int i = 0; same && i < stack.Depth; i++)
+        {
+            FrameData data = snapshot.Frames[i];
+            key = KeyDerivation.Child(key, data.BlockSeed, data.Ordinal);
+            BlockFrame open = stack[i];
+            same = open.Key == key && open.BlockSeed == data.BlockSeed && open.RestoreOnExit == data.RestoreOnExit;
+        }
+        if (same && stack.Depth > 0)
+            same = seeding is not null && seeding.RootSeed == snapshot.RootSeed && seeding.Derivation.Kind == snapshot.Derivation;
+        if (same)
+            return;
+        string captured = snapshot.Frames.Count == 0 ? "outside every block" : "inside blocks " + string.Join(" > ", snapshot.Frames.Select(f => f.BlockSeed));
+        string now = stack.Depth == 0 ? "outside every block" : "inside blocks " + stack.Describe();
+        string seededNow = seeding is null ? "before any SetSeed" : seeding.ToString();
+        throw new InvalidOperationException(
+            $"The snapshot was captured {captured} (root seed {snapshot.RootSeed}, {snapshot.Derivation}); Restore was called {now} ({seededNow}). "
+            + "Restore it where it was captured: after the same SetSeed, inside the same blocks.");
+    }
+}
