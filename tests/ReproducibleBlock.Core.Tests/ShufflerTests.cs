@@ -75,9 +75,31 @@ public sealed class ShufflerTests : RuntimeTest
     [TestMethod]
     public void GivenGenerator_IsUsedInstead()
     {
-        long[] a = new BlockShuffler(30, new Random(5)).ToArray();
-        long[] b = new BlockShuffler(30, new Random(5)).ToArray();
-        CollectionAssert.AreEqual(a, b);
+        const int count = 30, seed = 5;
+        long[] identity = Enumerable.Range(0, count).Select(i => (long)i).ToArray();
+        // Fisher-Yates from an independent generator with the same seed: for i from n-1 down to 1, swap i and Next(i + 1).
+        var independent = new Random(seed);
+        long[] Shuffle()
+        {
+            long[] order = (long[])identity.Clone();
+            for (int i = count - 1; i > 0; i--)
+            {
+                int j = independent.Next(i + 1);
+                (order[i], order[j]) = (order[j], order[i]);
+            }
+            return order;
+        }
+        long[] expectedFirst = Shuffle(), expectedSecond = Shuffle();
+
+        Reproducible.SetSeed(3);
+        ulong managedBefore = ReproducibleBlock.State.BlockRuntime.Shared.Random.State;
+        var shuffler = new BlockShuffler(count, new Random(seed));
+        long[] first = shuffler.ToArray(), second = shuffler.ToArray();
+        CollectionAssert.AreEqual(expectedFirst, first);
+        CollectionAssert.AreEqual(expectedSecond, second, "the second epoch goes on drawing from the given generator");
+        CollectionAssert.AreNotEqual(identity, first);
+        CollectionAssert.AreNotEqual(first, second);
+        Assert.AreEqual(managedBefore, ReproducibleBlock.State.BlockRuntime.Shared.Random.State, "Reproducible.Random was not drawn from");
     }
 
     [TestMethod]
