@@ -1,6 +1,10 @@
 using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.IO.Hashing;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.State;
 using TorchSharp;
 
 namespace ReproducibleBlock.Tests;
@@ -207,11 +211,38 @@ public sealed class BlockBehaviourTests : RuntimeTest
     [TestMethod]
     public void Keyed_AnyLongIsABlockSeed()
     {
-        Reproducible.SetSeed(1);
-        foreach (long seed in new[] { long.MinValue, -1L, 0L, long.MaxValue })
+        // The documented key (KeyDerivation's remarks): XXH64 of the little-endian root seed with the "RB.root" domain,
+        // then XXH64 of (root key, block seed, ordinal 0) with the "RB.block" domain.
+        static ulong DocumentedKey(long rootSeed, long blockSeed)
         {
-            using (Reproducible.Block(seed))
-                Draws.Torch(1);
+            byte[] root = new byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(root, rootSeed);
+            byte[] child = new byte[24];
+            BinaryPrimitives.WriteUInt64LittleEndian(child, XxHash64.HashToUInt64(root, seed: 0x00746F6F722E4252));
+            BinaryPrimitives.WriteInt64LittleEndian(child.AsSpan(8), blockSeed);
+            return XxHash64.HashToUInt64(child, seed: 0x6B636F6C622E4252);
+        }
+
+        long[] seeds = [long.MinValue, -1L, 0L, long.MaxValue];
+        var draws = new List<long[]>();
+        Reproducible.SetSeed(1);
+        foreach (long seed in seeds)
+        {
+            ulong key = DocumentedKey(1, seed);
+            byte[] derived = new byte[CpuGeneratorState.Size];
+            CpuGeneratorState.Derive(key, derived);
+            using (BlockScope scope = Reproducible.Block(seed))
+            {
+                Assert.AreEqual(seed, scope.BlockSeed);
+                Assert.AreEqual(unchecked((long)key), torch.initial_seed(), $"block {seed}: its CPU generator is seeded with its documented key");
+                CollectionAssert.AreEqual(derived, Draws.CpuState(), $"block {seed}: its CPU state is the one derived from that key");
+                draws.Add(Draws.Torch(16));
+            }
+        }
+        for (int i = 0; i < seeds.Length; i++)
+        {
+            for (int j = i + 1; j < seeds.Length; j++)
+                Assert.IsEmpty(draws[i].Intersect(draws[j]), $"blocks {seeds[i]} and {seeds[j]} share draws");
         }
     }
 
