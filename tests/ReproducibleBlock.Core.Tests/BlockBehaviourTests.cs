@@ -193,10 +193,57 @@ public sealed class BlockBehaviourTests : RuntimeTest
     [TestMethod]
     public void ResetAndAdvance_NegativeBlockSeed_Throws()
     {
-        Reproducible.SetSeed(1, BlockDerivation.ResetAndAdvance);
-        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Reproducible.Block(-1));
-        Assert.AreEqual("blockSeed", error.ParamName);
-        using (Reproducible.Block(0)) { } // the failed entry left nothing open
+        // What the run does after the refused entry, and what the same run does with no refused entry: they must agree.
+        static (long[] Before, long[] BeforeManaged, long[] Inside, long[] InsideManaged, long[] After) Continue()
+        {
+            long[] before = Draws.Torch(4), beforeManaged = Draws.Managed(4), inside, insideManaged;
+            using (Reproducible.InstanceBlock(7, restoreOnExit: true))
+            {
+                inside = Draws.Torch(8);
+                insideManaged = Draws.Managed(8);
+            }
+            return (before, beforeManaged, inside, insideManaged, Draws.Torch(4));
+        }
+
+        foreach (bool restoreOnExit in new[] { false, true })
+        {
+            foreach (bool instance in new[] { false, true })
+            {
+                string what = $"restoreOnExit: {restoreOnExit}, instance: {instance}";
+                Reproducible.SetSeed(1, BlockDerivation.ResetAndAdvance);
+                Draws.Torch(3);
+                Draws.Managed(2); // away from the reference state, to which a half-done entry would reset the generators
+                byte[] cpuBefore = Draws.CpuState();
+                ulong managedBefore = BlockRuntime.Shared.Random.State;
+
+                var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(
+                    () => instance ? Reproducible.InstanceBlock(-1, restoreOnExit) : Reproducible.Block(-1, restoreOnExit), what);
+                Assert.AreEqual("blockSeed", error.ParamName, what);
+
+                CollectionAssert.AreEqual(cpuBefore, Draws.CpuState(), $"{what}: the torch generator did not move");
+                Assert.AreEqual(managedBefore, BlockRuntime.Shared.Random.State, $"{what}: the managed generator did not move");
+                SnapshotData captured = Reproducible.Capture().Data;
+                Assert.IsEmpty(captured.Frames, $"{what}: no frame was left open");
+                Assert.IsEmpty(captured.Root.InstanceCounts, $"{what}: the refused entry counted no instance");
+
+                var afterRefusal = Continue();
+                SnapshotData afterBlock = Reproducible.Capture().Data;
+                Assert.IsEmpty(afterBlock.Frames, $"{what}: the following block was left");
+                Assert.AreEqual(1L, afterBlock.Root.InstanceCounts[7], $"{what}: the following block was counted at the top level");
+                Assert.HasCount(1, afterBlock.Root.InstanceCounts, what);
+
+                Reproducible.SetSeed(1, BlockDerivation.ResetAndAdvance);
+                Draws.Torch(3);
+                Draws.Managed(2);
+                var expected = Continue();
+                CollectionAssert.AreEqual(expected.Before, afterRefusal.Before, what);
+                CollectionAssert.AreEqual(expected.BeforeManaged, afterRefusal.BeforeManaged, what);
+                CollectionAssert.AreEqual(expected.Inside, afterRefusal.Inside, $"{what}: the following block draws as a top-level block");
+                CollectionAssert.AreEqual(expected.InsideManaged, afterRefusal.InsideManaged, what);
+                CollectionAssert.AreEqual(expected.After, afterRefusal.After, $"{what}: and restores on exit as one");
+            }
+        }
+        Reproducible.SetSeed(2); // refused if anything were still open
     }
 
     [TestMethod]
