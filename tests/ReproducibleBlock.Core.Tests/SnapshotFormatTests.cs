@@ -388,6 +388,44 @@ public sealed class SnapshotFormatTests
     }
 
     [TestMethod]
+    [DataRow(-1)]
+    [DataRow(0)]
+    public void InstanceCounter_AtItsMaximum_IsRejected_BeforeTheNextInstanceCouldOverflow(int frame)
+    {
+        SnapshotModel model = Valid();
+        (frame < 0 ? model.Root : model.Frames[frame]).Counts.Add((77, long.MaxValue));
+        AssertRejected(model, "instance counters are invalid", "at their maximum");
+        (frame < 0 ? model.Root : model.Frames[frame]).Counts[^1] = (77, long.MaxValue - 1);
+        Assert.IsNotNull(SnapshotFormat.Read(Seal(model)), "one below the maximum is a valid count");
+    }
+
+    [TestMethod]
+    [DataRow(1L, 0L)]
+    [DataRow(0L, 1L)]
+    [DataRow(long.MinValue, 0L)]
+    public void RootLevel_WithABlockSeedOrOrdinal_IsRejected(long blockSeed, long ordinal)
+    {
+        SnapshotModel model = Valid();
+        model.Root.BlockSeed = blockSeed;
+        model.Root.Ordinal = ordinal;
+        AssertRejected(model, $"root level records block seed {blockSeed} and ordinal {ordinal}");
+    }
+
+    [TestMethod]
+    public void BlockSeedAboveTheResetAndAdvanceMaximum_IsRejectedThere_AndReadUnderKeyed()
+    {
+        SnapshotModel resetAndAdvance = Valid((byte)BlockDerivation.ResetAndAdvance);
+        resetAndAdvance.Frames[0].BlockSeed = uint.MaxValue;
+        Assert.AreEqual((long)uint.MaxValue, SnapshotFormat.Read(Seal(resetAndAdvance)).Frames[0].BlockSeed, "2^32 - 1 is the largest allowed");
+        resetAndAdvance.Frames[0].BlockSeed = (long)uint.MaxValue + 1;
+        AssertRejected(resetAndAdvance, $"block seed {(long)uint.MaxValue + 1}, which ResetAndAdvance does not allow");
+
+        SnapshotModel keyed = Valid((byte)BlockDerivation.Keyed);
+        keyed.Frames[0].BlockSeed = (long)uint.MaxValue + 1;
+        Assert.AreEqual((long)uint.MaxValue + 1, SnapshotFormat.Read(Seal(keyed)).Frames[0].BlockSeed);
+    }
+
+    [TestMethod]
     [DataRow(-1, -1L)]
     [DataRow(1, -1L)]
     [DataRow(0, long.MinValue)]

@@ -78,6 +78,8 @@ internal static class SnapshotFormat
         FrameData root = reader.Frame(derivation);
         if (root.RestoreOnExit)
             throw new FormatException("The snapshot's root level is marked as restoring on exit, which no snapshot records.");
+        if (root.BlockSeed != 0 || root.Ordinal != 0)
+            throw new FormatException($"The snapshot's root level records block seed {root.BlockSeed} and ordinal {root.Ordinal}; the level outside every block has neither.");
         uint frameCount = reader.Count(minimumBytesEach: 8 + 8 + 1 + 4 + 8);
         var frames = new List<FrameData>((int)frameCount);
         for (uint i = 0; i < frameCount; i++)
@@ -206,7 +208,7 @@ internal static class SnapshotFormat
                 throw new FormatException("The snapshot's restore-on-exit flag is neither 0 nor 1.");
             if (ordinal < 0)
                 throw new FormatException($"The snapshot records a negative instance ordinal ({ordinal}).");
-            if (derivation == BlockDerivation.ResetAndAdvance && blockSeed < 0)
+            if (derivation == BlockDerivation.ResetAndAdvance && blockSeed is < 0 or > ResetAndAdvanceDerivation.MaxBlockSeed)
                 throw new FormatException($"The snapshot records block seed {blockSeed}, which ResetAndAdvance does not allow.");
             RngState? saved = restore == 1 ? State() : null;
             uint count = Count(minimumBytesEach: 16);
@@ -215,8 +217,9 @@ internal static class SnapshotFormat
             {
                 long seed = I64();
                 long instances = I64();
-                if (instances < 0 || !counts.TryAdd(seed, instances))
-                    throw new FormatException("The snapshot's instance counters are invalid (negative or repeated).");
+                // long.MaxValue cannot be counted further: the next instance block would overflow its ordinal.
+                if (instances is < 0 or long.MaxValue || !counts.TryAdd(seed, instances))
+                    throw new FormatException("The snapshot's instance counters are invalid (negative, at their maximum, or repeated).");
             }
             return new FrameData(blockSeed, ordinal, restore == 1, saved, counts, U64());
         }
