@@ -31,7 +31,9 @@ public enum Strategy
 [NoReproducibleBlock]
 public class Extractor : Module<Tensor, Tensor>
 {
+#pragma warning disable IDE0052 // never read: the draws made to fill it are the point
     private readonly Tensor _setUpNoise;
+#pragma warning restore IDE0052
     private readonly TorchSharp.Modules.Conv2d _projection;
 
     public Extractor(Device device) : base("extractor")

@@ -1,85 +1,84 @@
 using System;
 
-namespace ReproducibleBlock
+namespace ReproducibleBlock;
+
+/// <summary>
+/// Runs the whole body of a method or constructor inside its own reproducible block, as if it were wrapped in
+/// <c>using (Reproducible.Block(seed)) { ... }</c>. On a class or struct, applies to all its instance constructors.
+/// Woven at build time by ReproducibleBlock.Fody.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Without a seed, the seed is derived at build time from the name: the type's full name for constructors, the type
+/// and the method's signature for methods. Renaming the type or method then changes its stream; an explicit seed does
+/// not. Give every block its own seed: the build fails when two targets share an explicit seed, unless every one of
+/// them sets <see cref="AllowSharedSeed"/>.
+/// </para>
+/// <para>
+/// A constructor block is entered before field initialisers and the base constructor call, so layers created in
+/// field initialisers are inside it, and it counts instances: two objects of one type built in the same place get
+/// different, reproducible states. A method block does not count: every call starts from the same state.
+/// Async methods and iterators cannot be woven (the block would end at the first <c>await</c> or before the body
+/// runs): the build fails; use <c>using (Reproducible.Block(seed))</c> inside them instead.
+/// </para>
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Constructor | AttributeTargets.Class | AttributeTargets.Struct, Inherited = false)]
+public sealed class ReproducibleBlockAttribute : Attribute
 {
-    /// <summary>
-    /// Runs the whole body of a method or constructor inside its own reproducible block, as if it were wrapped in
-    /// <c>using (Reproducible.Block(seed)) { ... }</c>. On a class or struct, applies to all its instance constructors.
-    /// Woven at build time by ReproducibleBlock.Fody.
-    /// </summary>
-    /// <remarks>
-    /// <para>
-    /// Without a seed, the seed is derived at build time from the name: the type's full name for constructors, the type
-    /// and the method's signature for methods. Renaming the type or method then changes its stream; an explicit seed does
-    /// not. Give every block its own seed: the build fails when two targets share an explicit seed, unless every one of
-    /// them sets <see cref="AllowSharedSeed"/>.
-    /// </para>
-    /// <para>
-    /// A constructor block is entered before field initialisers and the base constructor call, so layers created in
-    /// field initialisers are inside it, and it counts instances: two objects of one type built in the same place get
-    /// different, reproducible states. A method block does not count: every call starts from the same state.
-    /// Async methods and iterators cannot be woven (the block would end at the first <c>await</c> or before the body
-    /// runs): the build fails; use <c>using (Reproducible.Block(seed))</c> inside them instead.
-    /// </para>
-    /// </remarks>
-    [AttributeUsage(AttributeTargets.Method | AttributeTargets.Constructor | AttributeTargets.Class | AttributeTargets.Struct, Inherited = false)]
-    public sealed class ReproducibleBlockAttribute : Attribute
-    {
-        /// <summary>A block whose seed is derived from the target's name at build time.</summary>
-        public ReproducibleBlockAttribute()
-        {
-        }
-
-        /// <summary>A block with an explicit seed.</summary>
-        /// <param name="seed">The block seed; see <c>Reproducible.Block</c>.</param>
-        public ReproducibleBlockAttribute(long seed)
-        {
-            Seed = seed;
-            HasSeed = true;
-        }
-
-        /// <summary>The explicit seed, when <see cref="HasSeed"/> is true.</summary>
-        public long Seed { get; }
-
-        /// <summary>Whether a seed was given; otherwise it is derived from the name at build time.</summary>
-        public bool HasSeed { get; }
-
-        /// <summary>When true, leaving the block puts every generator back as it was before entry.</summary>
-        public bool RestoreOnExit { get; set; }
-
-        /// <summary>Set on every target that deliberately shares its explicit seed with another, to allow it.</summary>
-        public bool AllowSharedSeed { get; set; }
-    }
-
-    /// <summary>
-    /// Makes every instance constructor of every type in this assembly that derives from <see cref="BaseType"/> its own
-    /// reproducible block, as <see cref="ReproducibleBlockAttribute"/> on each of those types would.
-    /// For TorchSharp: <c>[assembly: ReproducibleConstructors(typeof(torch.nn.Module))]</c>.
-    /// </summary>
-    /// <remarks>
-    /// Generic subclasses match (<c>Module&lt;Tensor, Tensor&gt;</c> derives from <c>Module</c>). A type or constructor marked
-    /// <see cref="NoReproducibleBlockAttribute"/> is skipped; one with its own <see cref="ReproducibleBlockAttribute"/> keeps
-    /// that attribute's settings.
-    /// </remarks>
-    [AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
-    public sealed class ReproducibleConstructorsAttribute : Attribute
-    {
-        /// <param name="baseType">The class whose subclasses' constructors become blocks (an open generic type matches all its constructions).</param>
-        public ReproducibleConstructorsAttribute(Type baseType)
-        {
-            BaseType = baseType;
-        }
-
-        /// <summary>The class whose subclasses' constructors become blocks.</summary>
-        public Type BaseType { get; }
-
-        /// <summary>When true, leaving each constructor's block puts every generator back as it was before.</summary>
-        public bool RestoreOnExit { get; set; }
-    }
-
-    /// <summary>Keeps a type's constructors, or one constructor, out of a <see cref="ReproducibleConstructorsAttribute"/> rule.</summary>
-    [AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Constructor, Inherited = false)]
-    public sealed class NoReproducibleBlockAttribute : Attribute
+    /// <summary>A block whose seed is derived from the target's name at build time.</summary>
+    public ReproducibleBlockAttribute()
     {
     }
+
+    /// <summary>A block with an explicit seed.</summary>
+    /// <param name="seed">The block seed; see <c>Reproducible.Block</c>.</param>
+    public ReproducibleBlockAttribute(long seed)
+    {
+        Seed = seed;
+        HasSeed = true;
+    }
+
+    /// <summary>The explicit seed, when <see cref="HasSeed"/> is true.</summary>
+    public long Seed { get; }
+
+    /// <summary>Whether a seed was given; otherwise it is derived from the name at build time.</summary>
+    public bool HasSeed { get; }
+
+    /// <summary>When true, leaving the block puts every generator back as it was before entry.</summary>
+    public bool RestoreOnExit { get; set; }
+
+    /// <summary>Set on every target that deliberately shares its explicit seed with another, to allow it.</summary>
+    public bool AllowSharedSeed { get; set; }
+}
+
+/// <summary>
+/// Makes every instance constructor of every type in this assembly that derives from <see cref="BaseType"/> its own
+/// reproducible block, as <see cref="ReproducibleBlockAttribute"/> on each of those types would.
+/// For TorchSharp: <c>[assembly: ReproducibleConstructors(typeof(torch.nn.Module))]</c>.
+/// </summary>
+/// <remarks>
+/// Generic subclasses match (<c>Module&lt;Tensor, Tensor&gt;</c> derives from <c>Module</c>). A type or constructor marked
+/// <see cref="NoReproducibleBlockAttribute"/> is skipped; one with its own <see cref="ReproducibleBlockAttribute"/> keeps
+/// that attribute's settings.
+/// </remarks>
+[AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
+public sealed class ReproducibleConstructorsAttribute : Attribute
+{
+    /// <param name="baseType">The class whose subclasses' constructors become blocks (an open generic type matches all its constructions).</param>
+    public ReproducibleConstructorsAttribute(Type baseType)
+    {
+        BaseType = baseType;
+    }
+
+    /// <summary>The class whose subclasses' constructors become blocks.</summary>
+    public Type BaseType { get; }
+
+    /// <summary>When true, leaving each constructor's block puts every generator back as it was before.</summary>
+    public bool RestoreOnExit { get; set; }
+}
+
+/// <summary>Keeps a type's constructors, or one constructor, out of a <see cref="ReproducibleConstructorsAttribute"/> rule.</summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Constructor, Inherited = false)]
+public sealed class NoReproducibleBlockAttribute : Attribute
+{
 }

@@ -11,7 +11,9 @@ namespace WeavingFixture;
 /// <summary>Stands in for a pre-trained extractor whose set-up draws random numbers, followed by conv layers.</summary>
 public sealed class FeatureExtractor : Module<Tensor, Tensor>
 {
+#pragma warning disable IDE0052 // never read: the draws made to fill it are the point
     private readonly Tensor _setUpNoise = randn(16); // a field initialiser: inside the constructor's block
+#pragma warning restore IDE0052
     private readonly TorchSharp.Modules.Sequential _convs;
 
     public FeatureExtractor(int convLayers) : base(nameof(FeatureExtractor))

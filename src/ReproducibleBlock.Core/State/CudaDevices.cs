@@ -40,7 +40,7 @@ internal static class CudaDetection
         if (devices <= 0)
             return NoCudaGenerators.Instance;
         // The exports below read the generators, which exist only once CUDA is initialised.
-        using (torch.Tensor warmUp = torch.zeros(1, device: torch.CUDA)) { }
+        torch.zeros(1, device: torch.CUDA).Dispose();
         if (LibTorchCudaDevices.TryCreate(devices, out LibTorchCudaDevices? exact, out string? why))
             return new ExactCudaGenerators(exact!);
         warn($"CUDA generator state cannot be read or written here ({why}). Blocks re-seed CUDA with torch.cuda.manual_seed_all instead: "

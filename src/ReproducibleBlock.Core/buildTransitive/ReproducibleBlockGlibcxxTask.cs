@@ -93,13 +93,13 @@ public static class GlibcxxWeakener
     /// <summary>The only symbol allowed to depend on <see cref="RequiredVersion"/>: a marker, never called.</summary>
     public const string MarkerSymbol = "_ZSt21ios_base_library_initv";
 
-    const uint SHT_DYNSYM = 11;
-    const uint SHT_GNU_verdef = 0x6ffffffd;
-    const uint SHT_GNU_verneed = 0x6ffffffe;
-    const uint SHT_GNU_versym = 0x6fffffff;
-    const ushort VER_FLG_WEAK = 0x2;
+    private const uint SHT_DYNSYM = 11;
+    private const uint SHT_GNU_verdef = 0x6ffffffd;
+    private const uint SHT_GNU_verneed = 0x6ffffffe;
+    private const uint SHT_GNU_versym = 0x6fffffff;
+    private const ushort VER_FLG_WEAK = 0x2;
 
-    static readonly string[] LibraryFolders =
+    private static readonly string[] LibraryFolders =
     {
         "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
         "/lib64", "/usr/lib64", "/lib", "/usr/lib",
@@ -232,7 +232,7 @@ public static class GlibcxxWeakener
         return NotNeeded;
     }
 
-    static void CheckOnlyMarkerUses(Elf elf, Section dynsym, Section versym, ushort versionIndex)
+    private static void CheckOnlyMarkerUses(Elf elf, Section dynsym, Section versym, ushort versionIndex)
     {
         if (dynsym == null || versym == null)
             throw new InvalidDataException("the library has no dynamic symbol version table, so the symbols needing " + RequiredVersion + " cannot be checked");
@@ -249,7 +249,7 @@ public static class GlibcxxWeakener
         }
     }
 
-    sealed class Section
+    private sealed class Section
     {
         public uint Type;
         public long Offset;
@@ -258,9 +258,9 @@ public static class GlibcxxWeakener
         public uint Info;
     }
 
-    sealed class Elf
+    private sealed class Elf
     {
-        readonly byte[] _image;
+        private readonly byte[] _image;
         public readonly List<Section> Sections = new List<Section>();
 
         public Elf(byte[] image)
@@ -303,7 +303,7 @@ public static class GlibcxxWeakener
             }
         }
 
-        void Check(long offset, int length)
+        private void Check(long offset, int length)
         {
             if (offset < 0 || offset + length > _image.Length)
                 throw new InvalidDataException("a version or symbol table entry lies outside the file");
@@ -332,10 +332,10 @@ public static class GlibcxxWeakener
 /// File.GetUnixFileMode and File.SetUnixFileMode (.NET 7 and later), reached by reflection because this file is
 /// compiled against netstandard2.0. Where they do not exist (Windows, older runtimes) nothing is copied.
 /// </summary>
-static class UnixFileModes
+internal static class UnixFileModes
 {
-    static readonly System.Reflection.MethodInfo Get = typeof(File).GetMethod("GetUnixFileMode", new[] { typeof(string) });
-    static readonly System.Reflection.MethodInfo Set = Get == null ? null : typeof(File).GetMethod("SetUnixFileMode", new[] { typeof(string), Get.ReturnType });
+    private static readonly System.Reflection.MethodInfo Get = typeof(File).GetMethod("GetUnixFileMode", new[] { typeof(string) });
+    private static readonly System.Reflection.MethodInfo Set = Get == null ? null : typeof(File).GetMethod("SetUnixFileMode", new[] { typeof(string), Get.ReturnType });
 
     public static void Copy(string from, string to)
     {
