@@ -32,9 +32,11 @@ public sealed class BlockScope : IDisposable
     /// <exception cref="InvalidOperationException">A block entered inside this one is still open; it must be left first.</exception>
     public void Dispose()
     {
+        // Stryker disable once Statement : Exit ignores a scope whose block is not open; the flag only spares it the lock
         if (_disposed)
             return;
         _runtime.Exit(this);
+        // Stryker disable once Boolean : as above, a second Exit of a left block does nothing
         _disposed = true;
     }
 

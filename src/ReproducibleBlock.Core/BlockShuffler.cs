@@ -38,6 +38,7 @@ public sealed class BlockShuffler : IEnumerable<long>
         var order = new long[_count];
         for (long i = 0; i < order.LongLength; i++)
             order[i] = i;
+        // Stryker disable once Equality : at i = 0, Next(1) is 0 and draws nothing, so a last step would change nothing
         for (int i = order.Length - 1; i > 0; i--)
         {
             int j = random.Next(i + 1);

@@ -132,6 +132,7 @@ public sealed class AllOrNothingTests : RuntimeTest
         Assert.AreEqual(1, warnings.Count, string.Join("\n", warnings));
         StringAssert.Contains(warnings[0], "all CUDA-capable devices are busy or unavailable");
         StringAssert.Contains(warnings[0], "CPU");
+        StringAssert.Contains(warnings[0], "exclusive mode");
         runtime.SetSeed(42, BlockDerivation.Keyed);
         using (runtime.Enter(64, false, false))
             CollectionAssert.AreEqual(inside, Draws.Torch(3), "blocks work as without CUDA");
@@ -157,5 +158,86 @@ public sealed class AllOrNothingTests : RuntimeTest
             Assert.AreEqual(new CudaGeneratorState(42, 0), cuda.Peek(0));
             Assert.AreEqual(new CudaGeneratorState(42, 0), cuda.Peek(1));
         }
+    }
+    [TestMethod]
+    public void SetSeed_FailingAfterTheGeneratorsWereSeeded_PutsThemAllBack()
+    {
+        var (runtime, cuda, _) = Create(devices: 2, exact: true);
+        runtime.SetSeed(1, BlockDerivation.Keyed);
+        Draws.Torch(2);
+        cuda.Draw(0, 12);
+        byte[] cpuBefore = Draws.CpuState();
+        ulong managedBefore = runtime.Random.State;
+        CudaGeneratorState deviceBefore = cuda.Peek(0);
+
+        // Reads 1-2 save the state before seeding; read 3 is the reference, after every generator was seeded.
+        int reads = 0;
+        cuda.BeforeCall = op =>
+        {
+            if (op == "Read" && ++reads == 3)
+                throw new InvalidOperationException("CUDA error: unspecified launch failure");
+        };
+        Assert.ThrowsExactly<InvalidOperationException>(() => runtime.SetSeed(2, BlockDerivation.Keyed));
+        cuda.BeforeCall = null;
+
+        CollectionAssert.AreEqual(cpuBefore, Draws.CpuState());
+        Assert.AreEqual(managedBefore, runtime.Random.State);
+        Assert.AreEqual(deviceBefore, cuda.Peek(0));
+        Assert.AreEqual(1L, runtime.Capture().RootSeed);
+    }
+
+    [TestMethod]
+    public void EntryFailingOnTheSecondDevice_RestoringBlock_PutsTheFirstBack()
+    {
+        var (runtime, cuda, _) = Create(devices: 2, exact: true);
+        runtime.SetSeed(42, BlockDerivation.Keyed);
+        cuda.Draw(0, 8);
+        CudaGeneratorState device0 = cuda.Peek(0), device1 = cuda.Peek(1);
+        cuda.FailSeedAllAfter = 1;
+        Assert.ThrowsExactly<InvalidOperationException>(() => runtime.Enter(5, restoreOnExit: true, instance: false));
+        Assert.AreEqual(device0, cuda.Peek(0), "the state read for restoreOnExit was written back");
+        Assert.AreEqual(device1, cuda.Peek(1));
+    }
+
+    [TestMethod]
+    public void EntryFailingOnTheSecondDevice_PlainBlock_LeavesTheFirstAtTheBlocksSeed()
+    {
+        // Documented: without restoreOnExit nothing was read on entry, so devices before the failing one keep the
+        // block's seed; the CPU and managed generators and the bookkeeping are untouched.
+        var (runtime, cuda, _) = Create(devices: 2, exact: true);
+        runtime.SetSeed(42, BlockDerivation.Keyed);
+        byte[] cpuBefore = Draws.CpuState();
+        CudaGeneratorState device1 = cuda.Peek(1);
+        cuda.FailSeedAllAfter = 1;
+        Assert.ThrowsExactly<InvalidOperationException>(() => runtime.Enter(5, restoreOnExit: false, instance: false));
+        Assert.AreEqual(new CudaGeneratorState(KeyDerivation.CudaSeed(KeyDerivation.Child(KeyDerivation.Root(42), 5, 0)), 0), cuda.Peek(0));
+        Assert.AreEqual(device1, cuda.Peek(1));
+        CollectionAssert.AreEqual(cpuBefore, Draws.CpuState());
+        Assert.AreEqual(0, runtime.Capture().Frames.Count);
+    }
+
+    [TestMethod]
+    public void SetSeed_UndefinedDerivation_ThrowsBeforeAnythingMoves()
+    {
+        var (runtime, _, _) = Create(devices: 0, exact: true);
+        runtime.SetSeed(1, BlockDerivation.Keyed);
+        byte[] cpuBefore = Draws.CpuState();
+        ulong managedBefore = runtime.Random.State;
+        var refused = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => runtime.SetSeed(2, (BlockDerivation)7));
+        StringAssert.Contains(refused.Message, "Use BlockDerivation.Keyed or BlockDerivation.ResetAndAdvance");
+        CollectionAssert.AreEqual(cpuBefore, Draws.CpuState());
+        Assert.AreEqual(managedBefore, runtime.Random.State);
+        Assert.AreEqual(1L, runtime.Capture().RootSeed);
+    }
+
+    [TestMethod]
+    public void RealDetection_WithoutCuda_IsSilent()
+    {
+        var warnings = new List<string>();
+        var runtime = new BlockRuntime(cudaFactory: null) { WarningHandler = warnings.Add };
+        runtime.SetSeed(42, BlockDerivation.Keyed);
+        using (runtime.Enter(1, restoreOnExit: true, instance: false)) { }
+        runtime.Capture();
+        Assert.AreEqual(0, warnings.Count, string.Join("\n", warnings));
     }
 }

@@ -154,6 +154,7 @@ public sealed class BlockBehaviourTests : RuntimeTest
 
         var error = Assert.ThrowsExactly<InvalidOperationException>(outer.Dispose);
         StringAssert.Contains(error.Message, "Block 1 cannot be left while block 2");
+        StringAssert.Contains(error.Message, "dispose the inner block first");
 
         // Still inside block 2, whose stream goes on where it was; then both leave in order.
         innerDraws = [.. innerDraws, .. Draws.Torch(3)];
@@ -311,5 +312,7 @@ public sealed class BlockBehaviourTests : RuntimeTest
         Assert.AreEqual(64, scope.BlockSeed);
         Assert.IsTrue(scope.RestoresOnExit);
         Assert.AreEqual("Block 64 (restores on exit)", scope.ToString());
+        using BlockScope plain = Reproducible.Block(-3);
+        Assert.AreEqual("Block -3", plain.ToString());
     }
 }

@@ -147,6 +147,7 @@ public sealed class CudaTests
         Assert.AreEqual(new CudaGeneratorState(9, 8), resumedCuda.Peek(0));
         Assert.AreEqual(1, warnings.Count);
         StringAssert.Contains(warnings[0], "2 device(s)");
+        StringAssert.Contains(warnings[0], "CUDA generators are left as they are");
     }
 
     [TestMethod]
@@ -158,6 +159,7 @@ public sealed class CudaTests
         runtime.Capture();
         Assert.AreEqual(0, snapshot.Data.Current.Cuda.Length);
         Assert.AreEqual(1, warnings.Count);
+        StringAssert.Contains(warnings[0], "snapshots do not carry CUDA generator state here");
     }
 
     [TestMethod]
@@ -169,5 +171,42 @@ public sealed class CudaTests
         runtime.Restore(runtime.Capture());
         Assert.AreEqual(0, cuda.SeedAllCalls.Count);
         Assert.AreEqual(0, warnings.Count);
+    }
+
+    [TestMethod]
+    public void RestoringFrame_CarriesTheCudaStateItWillRestore_ThroughASnapshot()
+    {
+        var (runtime, cuda, _) = Create(devices: 2, exact: true);
+        runtime.SetSeed(42, BlockDerivation.Keyed);
+        cuda.Draw(0, 24);
+        CudaGeneratorState before = cuda.Peek(0);
+        byte[] bytes;
+        using (runtime.Enter(3, restoreOnExit: true, instance: false))
+        {
+            cuda.Draw(0, 100);
+            bytes = new RngSnapshot(runtime.Capture()).ToBytes();
+        }
+
+        var (resumed, resumedCuda, _) = Create(devices: 2, exact: true);
+        resumed.SetSeed(42, BlockDerivation.Keyed);
+        using (resumed.Enter(3, restoreOnExit: true, instance: false))
+            resumed.Restore(RngSnapshot.FromBytes(bytes).Data);
+        Assert.AreEqual(before, resumedCuda.Peek(0), "leaving the block put back what the captured run had before it");
+    }
+
+    [TestMethod]
+    public void AfterRestoringFromAnotherDeviceCount_TheReferenceIsTheRootSeedOnEveryDevice()
+    {
+        var (runtime, _, _) = Create(devices: 1, exact: true);
+        runtime.SetSeed(42, BlockDerivation.ResetAndAdvance);
+        RngSnapshot snapshot = new(runtime.Capture());
+
+        var (resumed, cuda, _) = Create(devices: 3, exact: true);
+        resumed.SetSeed(9, BlockDerivation.ResetAndAdvance);
+        cuda.Draw(1, 16);
+        resumed.Restore(snapshot.Data);
+        CollectionAssert.AreEqual(
+            new[] { new CudaGeneratorState(42, 0), new CudaGeneratorState(42, 0), new CudaGeneratorState(42, 0) },
+            resumed.Capture().Reference.Cuda);
     }
 }

@@ -42,11 +42,19 @@ internal sealed class FakeCudaGenerators(int devices, bool exact) : ICudaDevices
         _state[device] = state;
     }
 
+    /// <summary>When set, <see cref="SeedAll"/> seeds this many devices, one after the other as libtorch does, then fails.</summary>
+    public int? FailSeedAllAfter { get; set; }
+
     public void SeedAll(ulong seed)
     {
         BeforeCall?.Invoke("SeedAll");
         SeedAllCalls.Add(seed);
-        Array.Fill(_state, new CudaGeneratorState(seed, 0));
+        for (int device = 0; device < _state.Length; device++)
+        {
+            if (device == FailSeedAllAfter)
+                throw new InvalidOperationException($"CUDA error: device {device} was lost");
+            _state[device] = new CudaGeneratorState(seed, 0);
+        }
     }
 
     /// <summary>What a kernel drawing on <paramref name="device"/> would see: its (seed, offset), then the offset moves on.</summary>

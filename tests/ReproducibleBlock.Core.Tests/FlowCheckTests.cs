@@ -49,7 +49,8 @@ public sealed class FlowCheckTests : RuntimeTest
         BlockScope scope = Reproducible.Block(11);
         Exception? seen = OnUnrelatedThread(scope.Dispose);
         Assert.IsInstanceOfType<InvalidOperationException>(seen);
-        StringAssert.Contains(seen.Message, "Block 11");
+        StringAssert.Contains(seen.Message, "Block 11 cannot be left from this thread or task");
+        StringAssert.Contains(seen.Message, "Dispose a block in the flow that entered it");
         long[] nested;
         using (Reproducible.Block(2))
             nested = Draws.Torch(4);
@@ -64,11 +65,29 @@ public sealed class FlowCheckTests : RuntimeTest
         Reproducible.SetSeed(1);
         using (Reproducible.Block(11))
         {
-            Exception? seen = OnUnrelatedThread(() => Reproducible.Capture());
-            Assert.IsInstanceOfType<InvalidOperationException>(seen);
-            StringAssert.Contains(seen.Message, "Capture");
+            using (Reproducible.Block(12))
+            {
+                Exception? seen = OnUnrelatedThread(() => Reproducible.Capture());
+                Assert.IsInstanceOfType<InvalidOperationException>(seen);
+                StringAssert.Contains(seen.Message, "Capture cannot run on this thread or task: block 12 (open blocks: 11 > 12)");
+                StringAssert.Contains(seen.Message, "process-global and not thread-safe");
+                StringAssert.Contains(seen.Message, "await the other work first");
+            }
         }
         Assert.IsNull(OnUnrelatedThread(() => Reproducible.Capture()), "with no block open, any flow may capture");
+    }
+
+    [TestMethod]
+    public void RestoreFromAnotherFlow_WhileABlockIsOpen_IsRefused()
+    {
+        Reproducible.SetSeed(1);
+        using (Reproducible.Block(11))
+        {
+            RngSnapshot snapshot = Reproducible.Capture();
+            Exception? seen = OnUnrelatedThread(() => Reproducible.Restore(snapshot));
+            Assert.IsInstanceOfType<InvalidOperationException>(seen);
+            StringAssert.Contains(seen.Message, "Restore cannot run on this thread or task");
+        }
     }
 
     private static async IAsyncEnumerable<int> AugmentInsideABlock()
@@ -90,12 +109,14 @@ public sealed class FlowCheckTests : RuntimeTest
             {
                 // The consumer's own blocks are refused: the iterator's block is open, in another flow.
                 var refused = Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Block(8));
-                StringAssert.Contains(refused.Message, "async iterator");
+                StringAssert.Contains(refused.Message, "async iterator (IAsyncEnumerable) that yields while its block is open");
+                StringAssert.Contains(refused.Message, "the loop consuming it runs outside the iterator's flow");
                 StringAssert.Contains(refused.Message, "leave the block before each yield return");
             }
         });
         // And after the yield the iterator itself runs in the consumer's flow, so it cannot leave its block either.
         StringAssert.Contains(leaving.Message, "Block 7");
+        StringAssert.Contains(leaving.Message, "after a yield return the iterator's code runs in its consumer's flow");
         StringAssert.Contains(leaving.Message, "leave the block before each yield return");
     }
 }

@@ -21,31 +21,17 @@ public sealed class PinnedCudaStreamTests
         return (runtime, cuda);
     }
 
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-        return z ^ (z >> 31);
-    }
-
+    /// <summary>The key of a block path from the root, by the documented formulas (<see cref="StreamModelTests"/>).</summary>
     private static ulong Key(long rootSeed, params (long Seed, long Ordinal)[] path)
     {
-        byte[] root = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(root, rootSeed);
-        ulong key = XxHash64.HashToUInt64(root, seed: 0x00746F6F722E4252);
+        ulong key = StreamModelTests.RootKey(rootSeed);
         foreach ((long seed, long ordinal) in path)
-        {
-            byte[] child = new byte[24];
-            BinaryPrimitives.WriteUInt64LittleEndian(child, key);
-            BinaryPrimitives.WriteInt64LittleEndian(child.AsSpan(8), seed);
-            BinaryPrimitives.WriteInt64LittleEndian(child.AsSpan(16), ordinal);
-            key = XxHash64.HashToUInt64(child, seed: 0x6B636F6C622E4252);
-        }
+            key = StreamModelTests.ChildKey(key, seed, ordinal);
         return key;
     }
 
     /// <summary>CUDA seed = SplitMix64 finalizer(key XOR "cuda\0\0\0\0").</summary>
-    private static ulong CudaSeed(ulong key) => Mix(key ^ 0x0000000061647563);
+    private static ulong CudaSeed(ulong key) => StreamModelTests.Mix(key ^ 0x0000000061647563);
 
     private static void AssertDevices(FakeCudaGenerators cuda, ulong seed, ulong offset, ulong pinnedSeed)
     {

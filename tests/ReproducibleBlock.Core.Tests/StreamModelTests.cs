@@ -18,14 +18,14 @@ public sealed class StreamModelTests : RuntimeTest
 {
     private const ulong Gamma = 0x9E3779B97F4A7C15;
 
-    private static ulong RootKey(long rootSeed)
+    internal static ulong RootKey(long rootSeed)
     {
         byte[] input = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(input, rootSeed);
         return XxHash64.HashToUInt64(input, seed: 0x00746F6F722E4252); // "RB.root\0"
     }
 
-    private static ulong ChildKey(ulong parent, long blockSeed, long ordinal = 0)
+    internal static ulong ChildKey(ulong parent, long blockSeed, long ordinal = 0)
     {
         byte[] input = new byte[24];
         BinaryPrimitives.WriteUInt64LittleEndian(input, parent);
@@ -34,7 +34,7 @@ public sealed class StreamModelTests : RuntimeTest
         return XxHash64.HashToUInt64(input, seed: 0x6B636F6C622E4252); // "RB.block"
     }
 
-    private static ulong Mix(ulong z)
+    internal static ulong Mix(ulong z)
     {
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
@@ -131,7 +131,7 @@ public sealed class StreamModelTests : RuntimeTest
     }
 
     /// <summary>Lemire's unbiased bounded draw over SplitMix64 outputs, as documented for Reproducible.Random.</summary>
-    private sealed class ManagedModel(ulong state)
+    internal sealed class ManagedModel(ulong state)
     {
         private ulong _state = state;
 

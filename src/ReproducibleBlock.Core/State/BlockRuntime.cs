@@ -81,8 +81,6 @@ internal sealed class BlockRuntime
 
     public void SetSeed(long seed, BlockDerivation derivation)
     {
-        if (derivation is not (BlockDerivation.Keyed or BlockDerivation.ResetAndAdvance))
-            throw new ArgumentOutOfRangeException(nameof(derivation), derivation, "Use BlockDerivation.Keyed or BlockDerivation.ResetAndAdvance.");
         lock (_gate)
         {
             if (_stack.Depth > 0)
@@ -91,10 +89,12 @@ internal sealed class BlockRuntime
                     $"Reproducible.SetSeed cannot be called while blocks are open ({_stack.Describe()}). Call it once at the start of the program, outside every block.");
             }
             Sources sources = Sources();
+            RngState reference = sources.NewState();
+            // Refuses an undefined derivation before anything moves; the reference is filled in below.
+            IBlockDerivation strategy = Derivations.Create(derivation, seed, reference);
             RngState before = sources.NewState();
             sources.Read(before);
             ulong rootKey = KeyDerivation.Root(seed);
-            RngState reference = sources.NewState();
             try
             {
                 sources.Cuda.Seed(unchecked((ulong)seed)); // torch.manual_seed seeds CUDA too in PyTorch; TorchSharp's does not
@@ -108,7 +108,7 @@ internal sealed class BlockRuntime
                 throw;
             }
             _stack.Root.Open(owner: null, blockSeed: 0, ordinal: 0, key: rootKey, restoreOnExit: false);
-            Volatile.Write(ref _seeding, new Seeding(seed, derivation, reference));
+            Volatile.Write(ref _seeding, new Seeding(seed, strategy, reference));
         }
     }
 

@@ -84,6 +84,7 @@ internal static class CpuGeneratorState
         {
             ulong output = SplitMix64.Next(ref stream);
             words[i] = (uint)output;
+            // Stryker disable once Bitwise : on ulong, >> and >>> are the same shift
             words[i + 1] = output >> 32;
         }
         words[0] = 0x80000000;

@@ -38,6 +38,7 @@ internal sealed class ScopeStack
     {
         if (Depth == _frames.Length)
             Array.Resize(ref _frames, _frames.Length * 2);
+        // Stryker disable once Assignment : a new frame each time behaves the same (Open resets it); reuse only saves the allocation
         return _frames[Depth] ??= new BlockFrame();
     }
 

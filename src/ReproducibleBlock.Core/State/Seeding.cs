@@ -8,11 +8,14 @@ namespace ReproducibleBlock.State;
 /// </summary>
 internal sealed class Seeding
 {
-    public Seeding(long rootSeed, BlockDerivation kind, RngState reference)
+    /// <param name="rootSeed">The seed given to SetSeed.</param>
+    /// <param name="derivation">From <see cref="Derivations.Create"/>, over the same <paramref name="reference"/>.</param>
+    /// <param name="reference">The state right after seeding; its CUDA part is rebuilt here.</param>
+    public Seeding(long rootSeed, IBlockDerivation derivation, RngState reference)
     {
         RootSeed = rootSeed;
         Reference = reference;
-        Derivation = Derivations.Create(kind, rootSeed, reference);
+        Derivation = derivation;
         // By construction SetSeed leaves every CUDA device at (root seed, offset 0): that is the reference, whatever
         // a snapshot captured on another machine says.
         reference.Cuda.AsSpan().Fill(new CudaGeneratorState(unchecked((ulong)rootSeed), 0));

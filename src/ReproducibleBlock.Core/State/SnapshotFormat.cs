@@ -31,7 +31,7 @@ internal static class SnapshotFormat
 
     public static byte[] Write(SnapshotData data)
     {
-        var payload = new ArrayBufferWriter<byte>(2 * CpuGeneratorState.Size + 256);
+        var payload = new ArrayBufferWriter<byte>();
         var writer = new Writer(payload);
         writer.I64(data.RootSeed);
         writer.U8((byte)data.Derivation);

@@ -77,7 +77,8 @@ internal static class Snapshots
             return state;
         }
 
-        var restored = new Seeding(snapshot.RootSeed, snapshot.Derivation, Local(snapshot.Reference));
+        RngState reference = Local(snapshot.Reference);
+        var restored = new Seeding(snapshot.RootSeed, Derivations.Create(snapshot.Derivation, snapshot.RootSeed, reference), reference);
         var saved = new RngState?[stack.Depth];
         for (int i = 0; i < stack.Depth; i++)
             saved[i] = snapshot.Frames[i].Saved is { } state ? Local(state) : null;

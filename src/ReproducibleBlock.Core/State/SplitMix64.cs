@@ -23,9 +23,11 @@ internal static class SplitMix64
     /// <summary>The output function (a bijective 64-bit finalizer, variant 13 of Stafford's mixers).</summary>
     public static ulong Mix(ulong z)
     {
+        // Stryker disable Bitwise : on ulong, >> and >>> are the same shift
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
         return z ^ (z >> 31);
+        // Stryker restore Bitwise
     }
 
     /// <summary>The state after <paramref name="steps"/> calls of <see cref="Next"/> (wrapping, any count).</summary>
