@@ -96,6 +96,28 @@ public static class Reproducible
     }
 
     /// <summary>
+    /// Makes libtorch use deterministic algorithms (what PyTorch's <c>torch.use_deterministic_algorithms</c> does, which
+    /// TorchSharp 0.107 does not implement): operations with a deterministic implementation use it, the others throw
+    /// (or, with <paramref name="warnOnly"/>, warn). It also makes cuDNN deterministic and turns its benchmark mode off,
+    /// and, when CUDA is available, sets <c>CUBLAS_WORKSPACE_CONFIG=:4096:8</c> in the native environment for cuBLAS.
+    /// </summary>
+    /// <param name="enabled">True to turn it on; false to turn it off and put cuDNN's modes back as they were.</param>
+    /// <param name="warnOnly">When true, an operation without a deterministic implementation warns instead of throwing.</param>
+    /// <remarks>
+    /// With it on, libtorch also fills memory that <c>torch.empty</c> leaves uninitialised (NaN for floating point, the
+    /// largest value for integers), so reading it by mistake is visible and repeatable. The setting is process-wide.
+    /// cuBLAS reads its variable when it creates a handle: if CUDA matrix products ran before this call, a warning says
+    /// to set <c>CUBLAS_WORKSPACE_CONFIG</c> before the process starts.
+    /// </remarks>
+    /// <exception cref="PlatformNotSupportedException">The loaded libtorch does not export the switches (the message names what is missing).</exception>
+    public static void UseDeterministicAlgorithms(bool enabled = true, bool warnOnly = false) =>
+        Determinism.Use(enabled, warnOnly, message => Runtime.WarningHandler?.Invoke(message));
+
+    /// <summary>Whether libtorch uses deterministic algorithms (see <see cref="UseDeterministicAlgorithms"/>), whoever turned them on.</summary>
+    /// <exception cref="PlatformNotSupportedException">The loaded libtorch does not export the switches.</exception>
+    public static bool AreDeterministicAlgorithmsEnabled => Determinism.Enabled;
+
+    /// <summary>
     /// Receives the library's rare warnings (for example, when CUDA state cannot be read and a fallback is used).
     /// By default they are written to standard error; set another handler to route them to your logger, or null to drop them.
     /// </summary>
