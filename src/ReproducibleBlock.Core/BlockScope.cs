@@ -22,6 +22,13 @@ public sealed class BlockScope : IDisposable
         RestoresOnExit = restoreOnExit;
     }
 
+    /// <summary>The block that was innermost when this one was entered (null at the top level): a flow that last saw this
+    /// block open, after it was left, sees that one.</summary>
+    internal BlockScope? EnteredUnder { get; set; }
+
+    /// <summary>Whether the block is on the stack (set by the scope stack under the runtime's lock).</summary>
+    internal bool IsOpen { get; set; }
+
     /// <summary>The block seed this block was entered with.</summary>
     public long BlockSeed { get; }
 
@@ -29,7 +36,14 @@ public sealed class BlockScope : IDisposable
     public bool RestoresOnExit { get; }
 
     /// <summary>Leaves the block. Does nothing when it was already left.</summary>
-    /// <exception cref="InvalidOperationException">A block entered inside this one is still open; it must be left first.</exception>
+    /// <remarks>
+    /// Throwing from a <c>using</c> statement's implicit <c>finally</c> replaces an exception already in flight; both
+    /// refusals below are programming errors that the message explains.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">
+    /// A block entered inside this one is still open (it must be left first), or the calling thread or task is not the
+    /// flow that entered the block (the block then stays open for that flow to leave).
+    /// </exception>
     public void Dispose()
     {
         // Stryker disable once Statement : Exit ignores a scope whose block is not open; the flag only spares it the lock

@@ -77,7 +77,7 @@ public static class Reproducible
     /// and CUDA generator states, the instance counters and what the open blocks will restore, for a checkpoint.
     /// </summary>
     /// <returns>A snapshot; <see cref="RngSnapshot.ToBytes"/> turns it into bytes to save beside the model.</returns>
-    /// <exception cref="InvalidOperationException"><see cref="SetSeed"/> has not been called.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="SetSeed"/> has not been called, or another thread or asynchronous flow has a block open.</exception>
     public static RngSnapshot Capture() => new(Runtime.Capture());
 
     /// <summary>
@@ -121,6 +121,7 @@ public static class Reproducible
     /// Receives the library's rare warnings (for example, when CUDA state cannot be read and a fallback is used).
     /// By default they are written to standard error; set another handler to route them to your logger, or null to drop them.
     /// </summary>
+    /// <remarks>The handler is called while the library holds its lock: it must not call back into <see cref="Reproducible"/>.</remarks>
     public static Action<string>? WarningHandler
     {
         get => Runtime.WarningHandler;

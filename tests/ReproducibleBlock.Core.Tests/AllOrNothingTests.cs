@@ -68,10 +68,14 @@ public sealed class AllOrNothingTests : RuntimeTest
         runtime.SetSeed(42, BlockDerivation.ResetAndAdvance);
         Draws.Torch(3);
         byte[] cpuBefore = Draws.CpuState();
+        ulong managedBefore = runtime.Random.State;
         cuda.BeforeCall = FailOnce("SeedAll", "Write");
-        Assert.ThrowsExactly<InvalidOperationException>(() => runtime.Enter(64, false, false));
+        Assert.ThrowsExactly<InvalidOperationException>(() => runtime.Enter(64, false, instance: true));
         CollectionAssert.AreEqual(cpuBefore, Draws.CpuState());
-        Assert.AreEqual(0, runtime.Capture().Frames.Count, "no block was left open");
+        Assert.AreEqual(managedBefore, runtime.Random.State);
+        SnapshotData after = runtime.Capture();
+        Assert.AreEqual(0, after.Frames.Count, "no block was left open");
+        Assert.IsFalse(after.Root.InstanceCounts.ContainsKey(64), "the failed instance was not counted");
     }
 
     [TestMethod]
@@ -239,5 +243,49 @@ public sealed class AllOrNothingTests : RuntimeTest
         using (runtime.Enter(1, restoreOnExit: true, instance: false)) { }
         runtime.Capture();
         Assert.AreEqual(0, warnings.Count, string.Join("\n", warnings));
+    }
+
+    [TestMethod]
+    public void SeedOnlyExitFailing_MovesNothing_AndTheRetryContinuesWithTheSameSeed()
+    {
+        var (runtime, cuda, _) = Create(devices: 2, exact: false);
+        runtime.SetSeed(42, BlockDerivation.Keyed);
+        BlockScope scope = runtime.Enter(3, restoreOnExit: true, instance: false);
+        Draws.Torch(5);
+        byte[] cpuInside = Draws.CpuState();
+        cuda.BeforeCall = FailOnce("SeedAll");
+        Assert.ThrowsExactly<InvalidOperationException>(scope.Dispose);
+        CollectionAssert.AreEqual(cpuInside, Draws.CpuState(), "the CPU generator was restored although the exit failed");
+        Assert.AreEqual(1, runtime.Capture().Frames.Count, "the block is still open");
+
+        scope.Dispose();
+        Assert.AreEqual(KeyDerivation.Continuation(KeyDerivation.Root(42), 0), cuda.Peek(0).Seed, "the failed exit was not counted");
+        Assert.AreEqual(0, runtime.Capture().Frames.Count);
+    }
+
+    [TestMethod]
+    public void RestoreFailingOnTheSecondDevice_PutsBackWhatItHadWritten()
+    {
+        var (runtime, cuda, _) = Create(devices: 2, exact: true);
+        runtime.SetSeed(42, BlockDerivation.Keyed);
+        cuda.Draw(0, 40);
+        cuda.Draw(1, 40);
+        RngSnapshot snapshot = new(runtime.Capture());
+        cuda.Draw(0, 8);
+        Draws.Torch(3);
+        byte[] cpuBefore = Draws.CpuState();
+        CudaGeneratorState device0 = cuda.Peek(0), device1 = cuda.Peek(1);
+
+        int writes = 0;
+        cuda.BeforeCall = op =>
+        {
+            if (op == "Write" && ++writes == 2)
+                throw new InvalidOperationException("CUDA error: device 1 was lost");
+        };
+        Assert.ThrowsExactly<InvalidOperationException>(() => runtime.Restore(snapshot.Data));
+        cuda.BeforeCall = null;
+        Assert.AreEqual(device0, cuda.Peek(0), "device 0, already restored, was put back");
+        Assert.AreEqual(device1, cuda.Peek(1));
+        CollectionAssert.AreEqual(cpuBefore, Draws.CpuState());
     }
 }

@@ -209,4 +209,36 @@ public sealed class CudaTests
             new[] { new CudaGeneratorState(42, 0), new CudaGeneratorState(42, 0), new CudaGeneratorState(42, 0) },
             resumed.Capture().Reference.Cuda);
     }
+
+    [TestMethod]
+    public void SeedOnly_RestoredExitCounters_ContinueWhereTheCapturedRunWas()
+    {
+        var (runtime, cuda, _) = Create(devices: 1, exact: false);
+        runtime.SetSeed(42, BlockDerivation.Keyed);
+        ulong inner;
+        using (runtime.Enter(5, restoreOnExit: false, instance: false))
+        {
+            using (runtime.Enter(6, restoreOnExit: true, instance: false)) { }
+            using (runtime.Enter(6, restoreOnExit: true, instance: false)) { }
+            RngSnapshot snapshot = new(runtime.Capture());
+            using (runtime.Enter(6, restoreOnExit: true, instance: false)) { }
+            inner = cuda.Peek(0).Seed;
+            using (runtime.Enter(7, restoreOnExit: true, instance: false)) { }
+            runtime.Restore(snapshot.Data);
+            using (runtime.Enter(6, restoreOnExit: true, instance: false)) { }
+            Assert.AreEqual(inner, cuda.Peek(0).Seed, "the third exit under block 5 again");
+        }
+        Assert.AreEqual(KeyDerivation.Continuation(KeyDerivation.Child(KeyDerivation.Root(42), 5, 0), 2), inner);
+
+        var (other, otherCuda, _) = Create(devices: 1, exact: false);
+        other.SetSeed(42, BlockDerivation.Keyed);
+        using (other.Enter(1, restoreOnExit: true, instance: false)) { }
+        RngSnapshot atRoot = new(other.Capture());
+        using (other.Enter(1, restoreOnExit: true, instance: false)) { }
+        ulong second = otherCuda.Peek(0).Seed;
+        other.SetSeed(42, BlockDerivation.Keyed);
+        other.Restore(atRoot.Data);
+        using (other.Enter(1, restoreOnExit: true, instance: false)) { }
+        Assert.AreEqual(second, otherCuda.Peek(0).Seed, "the root level's counter too");
+    }
 }

@@ -60,6 +60,21 @@ public sealed class FlowCheckTests : RuntimeTest
     }
 
     [TestMethod]
+    public async Task ATaskThatLeavesAnInheritedBlock_LeavesItsParentAbleToGoOn()
+    {
+        // A task started inside block 2 shares it; when the task leaves it, the parent sees block 1 as its innermost
+        // again (the block 2 was entered under), so it can enter, capture and leave as usual.
+        Reproducible.SetSeed(1);
+        BlockScope outer = Reproducible.Block(1);
+        BlockScope inner = Reproducible.Block(2);
+        await Task.Run(inner.Dispose);
+        using (Reproducible.Block(3)) { }
+        Assert.AreEqual(1, Reproducible.Capture().Data.Frames.Count);
+        outer.Dispose();
+        Assert.AreEqual(0, Reproducible.Capture().Data.Frames.Count);
+    }
+
+    [TestMethod]
     public void CaptureFromAnotherFlow_WhileABlockIsOpen_IsRefused()
     {
         Reproducible.SetSeed(1);

@@ -81,6 +81,7 @@ internal sealed class BlockRuntime
 
     public void SetSeed(long seed, BlockDerivation derivation)
     {
+        Derivations.CheckDefined(derivation);
         lock (_gate)
         {
             if (_stack.Depth > 0)
@@ -89,8 +90,7 @@ internal sealed class BlockRuntime
                     $"Reproducible.SetSeed cannot be called while blocks are open ({_stack.Describe()}). Call it once at the start of the program, outside every block.");
             }
             Sources sources = Sources();
-            RngState reference = sources.NewState();
-            // Refuses an undefined derivation before anything moves; the reference is filled in below.
+            RngState reference = sources.NewState(); // filled in below, once every generator is seeded
             IBlockDerivation strategy = Derivations.Create(derivation, seed, reference);
             RngState before = sources.NewState();
             sources.Read(before);
@@ -173,9 +173,10 @@ internal sealed class BlockRuntime
             BlockFrame frame = _stack[index];
             if (frame.RestoreOnExit)
             {
+                // CUDA first, the step that can fail: a failed exit then leaves the block open with nothing moved.
                 Sources sources = Sources();
-                sources.Apply(frame.Saved!);
                 sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
+                sources.Apply(frame.Saved!);
             }
             _stack.Pop();
         }

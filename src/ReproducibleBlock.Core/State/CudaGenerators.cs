@@ -32,8 +32,8 @@ internal interface ICudaGenerators
     void Write(ReadOnlySpan<CudaGeneratorState> states);
 
     /// <summary>
-    /// Called when a block that restores on exit has been left under <paramref name="parent"/>, after the states
-    /// <see cref="Read"/> saved were written back: what CUDA continues from when they could not be.
+    /// Called when a block that restores on exit is left under <paramref name="parent"/>, before the states
+    /// <see cref="Read"/> saved are written back: what CUDA continues from when they cannot be.
     /// </summary>
     void ContinueAfterRestoringExit(BlockFrame parent);
 }
@@ -94,6 +94,9 @@ internal sealed class SeedOnlyCudaGenerators(ICudaSeeder seeder) : ICudaGenerato
     public void Read(Span<CudaGeneratorState> states) { }
     public void Write(ReadOnlySpan<CudaGeneratorState> states) { }
 
-    public void ContinueAfterRestoringExit(BlockFrame parent) =>
-        seeder.SeedAll(KeyDerivation.Continuation(parent.Key, parent.ExitCount++));
+    public void ContinueAfterRestoringExit(BlockFrame parent)
+    {
+        seeder.SeedAll(KeyDerivation.Continuation(parent.Key, parent.ExitCount));
+        parent.ExitCount++; // counted once the exit happened, so a failed one is retried with the same seed
+    }
 }

@@ -21,12 +21,15 @@ internal interface IBlockDerivation
 internal static class Derivations
 {
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined value.</exception>
-    public static IBlockDerivation Create(BlockDerivation kind, long rootSeed, RngState reference) => kind switch
+    public static void CheckDefined(BlockDerivation kind)
     {
-        BlockDerivation.Keyed => KeyedDerivation.Instance,
-        BlockDerivation.ResetAndAdvance => new ResetAndAdvanceDerivation(rootSeed, reference),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Use BlockDerivation.Keyed or BlockDerivation.ResetAndAdvance."),
-    };
+        if (kind is not (BlockDerivation.Keyed or BlockDerivation.ResetAndAdvance))
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Use BlockDerivation.Keyed or BlockDerivation.ResetAndAdvance.");
+    }
+
+    /// <summary>The derivation of <paramref name="kind"/>, a defined value (<see cref="CheckDefined"/>).</summary>
+    public static IBlockDerivation Create(BlockDerivation kind, long rootSeed, RngState reference) =>
+        kind == BlockDerivation.ResetAndAdvance ? new ResetAndAdvanceDerivation(rootSeed, reference) : KeyedDerivation.Instance;
 }
 
 /// <summary>Every source derived from the block's key (see <see cref="KeyDerivation"/>): the same cost for every seed.</summary>

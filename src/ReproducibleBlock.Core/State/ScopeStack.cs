@@ -45,6 +45,8 @@ internal sealed class ScopeStack
     /// <summary>Makes the frame returned by <see cref="Next"/>, already opened by <paramref name="owner"/>, the innermost block of this flow.</summary>
     public void Push(BlockScope owner)
     {
+        owner.EnteredUnder = Depth == 0 ? null : _frames[Depth - 1].Owner;
+        owner.IsOpen = true;
         Depth++;
         _flowTop.Value = owner;
     }
@@ -52,6 +54,7 @@ internal sealed class ScopeStack
     /// <summary>Closes the innermost block.</summary>
     public void Pop()
     {
+        _frames[Depth - 1].Owner!.IsOpen = false;
         _frames[Depth - 1].Owner = null;
         Depth--;
         _flowTop.Value = Depth == 0 ? null : _frames[Depth - 1].Owner;
@@ -71,12 +74,26 @@ internal sealed class ScopeStack
     {
         while (Depth > 0)
             Pop();
+        _flowTop.Value = null;
+    }
+
+    /// <summary>
+    /// Whether the calling flow sees <paramref name="scope"/> as its innermost open block. A flow remembers the block it
+    /// entered last; when another flow it shares that block with (a task it started, or its parent) has left it since,
+    /// the block it was entered under stands in for it.
+    /// </summary>
+    private bool FlowSees(BlockScope? scope)
+    {
+        BlockScope? seen = _flowTop.Value;
+        while (seen is { IsOpen: false })
+            seen = seen.EnteredUnder;
+        return ReferenceEquals(seen, scope);
     }
 
     /// <summary>Refuses <paramref name="what"/> unless no block is open or the calling flow owns the innermost one.</summary>
     public void CheckSameFlow(string what)
     {
-        if (Depth == 0 || ReferenceEquals(_flowTop.Value, Top.Owner))
+        if (Depth == 0 || FlowSees(Top.Owner))
             return;
         throw new InvalidOperationException(
             $"{what} cannot run on this thread or task: block {Top.BlockSeed} (open blocks: {Describe()}) was entered by another logical flow and is still open. "
@@ -90,7 +107,7 @@ internal sealed class ScopeStack
     /// <summary>Refuses to leave <paramref name="scope"/>'s block (the innermost) from a flow that does not own it.</summary>
     public void CheckOwnedByThisFlow(BlockScope scope)
     {
-        if (ReferenceEquals(_flowTop.Value, scope))
+        if (FlowSees(scope))
             return;
         throw new InvalidOperationException(
             $"Block {scope.BlockSeed} cannot be left from this thread or task: it was entered by another logical flow, which must leave it. The block stays open. "

@@ -41,8 +41,8 @@ internal static class Snapshots
 
     /// <summary>
     /// Puts everything back as <paramref name="snapshot"/> recorded it and returns the seeding it implies. Everything is
-    /// checked first and the generators are set before any bookkeeping changes, so a failure changes nothing but,
-    /// at worst, CUDA devices after a failing one.
+    /// checked first, and the generators are set before any bookkeeping changes; when setting them fails (a CUDA
+    /// device), what they were is put back, so a failed restore changes nothing.
     /// </summary>
     /// <param name="snapshot">What to restore, already read and checked by <see cref="SnapshotFormat"/> if it came as bytes.</param>
     /// <param name="seeding">The seeding in force; null before any SetSeed.</param>
@@ -82,7 +82,17 @@ internal static class Snapshots
         var saved = new RngState?[stack.Depth];
         for (int i = 0; i < stack.Depth; i++)
             saved[i] = snapshot.Frames[i].Saved is { } state ? Local(state) : null;
-        sources.Apply(Local(snapshot.Current));
+        RngState before = sources.NewState();
+        sources.Read(before);
+        try
+        {
+            sources.Apply(Local(snapshot.Current));
+        }
+        catch
+        {
+            sources.Undo(before);
+            throw;
+        }
 
         stack.Root.Key = restored.RootKey;
         stack.Root.SetInstanceCounts(snapshot.Root.InstanceCounts);
