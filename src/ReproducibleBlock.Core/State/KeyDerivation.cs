@@ -21,6 +21,9 @@ namespace ReproducibleBlock.State;
 /// <item>managed generator state = SplitMix64 finalizer(key XOR <see cref="ManagedDomain"/>);
 /// CUDA seed = SplitMix64 finalizer(key XOR <see cref="CudaDomain"/>); CPU state: see <see cref="CpuGeneratorState.Derive"/>.</item>
 /// <item>continuation seed (CUDA without state exports) = XXH64(parent key ‖ exit counter, seed: <see cref="ContinuationDomain"/>).</item>
+/// <item>epoch key (an epoch of a sampler over a dataset) = XXH64(key of the block open when the epoch starts ‖ int64 stream
+/// seed ‖ int64 epoch, seed: <see cref="EpochDomain"/>); sample key = XXH64(epoch key ‖ int64 position in the epoch, seed:
+/// <see cref="SampleDomain"/>). A sample's CPU and managed states derive from its key as a block's do.</item>
 /// </list>
 /// <para>
 /// Neighbouring block seeds therefore get unrelated keys (no shifted copies), any <see cref="long"/> is a
@@ -35,6 +38,10 @@ internal static class KeyDerivation
     internal const long BlockDomain = 0x6B636F6C622E4252;
     /// <summary>Domain separation: "RB.cont\0" as a little-endian integer.</summary>
     internal const long ContinuationDomain = 0x00746E6F632E4252;
+    /// <summary>Domain separation: "RB.epoch" as a little-endian integer.</summary>
+    internal const long EpochDomain = 0x68636F70652E4252;
+    /// <summary>Domain separation: "RB.sampl" as a little-endian integer.</summary>
+    internal const long SampleDomain = 0x6C706D61732E4252;
     /// <summary>Domain separation: "managed\0" as a little-endian integer.</summary>
     internal const ulong ManagedDomain = 0x00646567616E616D;
     /// <summary>Domain separation: "cuda\0\0\0\0" as a little-endian integer.</summary>
@@ -65,6 +72,25 @@ internal static class KeyDerivation
         BinaryPrimitives.WriteUInt64LittleEndian(input, parentKey);
         BinaryPrimitives.WriteUInt64LittleEndian(input[8..], exitCount);
         return XxHash64.HashToUInt64(input, ContinuationDomain);
+    }
+
+    /// <summary>The key of one epoch of a sampler whose order was drawn in the block with <paramref name="blockKey"/>.</summary>
+    public static ulong Epoch(ulong blockKey, long streamSeed, long epoch)
+    {
+        Span<byte> input = stackalloc byte[24];
+        BinaryPrimitives.WriteUInt64LittleEndian(input, blockKey);
+        BinaryPrimitives.WriteInt64LittleEndian(input[8..], streamSeed);
+        BinaryPrimitives.WriteInt64LittleEndian(input[16..], epoch);
+        return XxHash64.HashToUInt64(input, EpochDomain);
+    }
+
+    /// <summary>The key of the sample at <paramref name="position"/> of an epoch.</summary>
+    public static ulong Sample(ulong epochKey, long position)
+    {
+        Span<byte> input = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64LittleEndian(input, epochKey);
+        BinaryPrimitives.WriteInt64LittleEndian(input[8..], position);
+        return XxHash64.HashToUInt64(input, SampleDomain);
     }
 
     /// <summary>The managed generator's state for a block key.</summary>
