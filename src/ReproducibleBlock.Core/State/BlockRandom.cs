@@ -64,12 +64,16 @@ internal sealed class BlockRandom : System.Random
     }
 
     /// <summary>53 random bits scaled into [0, 1).</summary>
+    public override double NextDouble() => Top53Bits(NextUInt64()) * (1.0 / (1UL << 53));
+
     // Stryker disable once Bitwise : on ulong, >> and >>> are the same shift
-    public override double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    private static ulong Top53Bits(ulong value) => value >> 11;
 
     /// <summary>24 random bits scaled into [0, 1).</summary>
+    public override float NextSingle() => Top24Bits(NextUInt64()) * (1.0f / (1U << 24));
+
     // Stryker disable once Bitwise : on ulong, >> and >>> are the same shift
-    public override float NextSingle() => (NextUInt64() >> 40) * (1.0f / (1U << 24));
+    private static ulong Top24Bits(ulong value) => value >> 40;
 
     protected override double Sample() => NextDouble();
 

@@ -182,6 +182,19 @@ internal sealed class BlockRuntime
         }
     }
 
+    /// <summary>The key of the innermost open block (the root key outside every block), for streams derived from it.</summary>
+    /// <param name="what">Names the caller in refusals.</param>
+    public ulong CurrentKey(string what)
+    {
+        lock (_gate)
+        {
+            if (_seeding is null)
+                throw new InvalidOperationException($"{what} needs a seed: call Reproducible.SetSeed(seed) once at the start of the program.");
+            _stack.CheckSameFlow(what);
+            return _stack.Top.Key;
+        }
+    }
+
     /// <summary>Forgets every open block without leaving it (generators stay as they are). For test clean-up only.</summary>
     internal void AbandonOpenBlocks()
     {

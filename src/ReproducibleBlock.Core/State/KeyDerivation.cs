@@ -21,7 +21,7 @@ namespace ReproducibleBlock.State;
 /// <item>managed generator state = SplitMix64 finalizer(key XOR <see cref="ManagedDomain"/>);
 /// CUDA seed = SplitMix64 finalizer(key XOR <see cref="CudaDomain"/>); CPU state: see <see cref="CpuGeneratorState.Derive"/>.</item>
 /// <item>continuation seed (CUDA without state exports) = XXH64(parent key ‖ exit counter, seed: <see cref="ContinuationDomain"/>).</item>
-/// <item>epoch key (an epoch of a sampler over a dataset) = XXH64(key of the block open when the epoch starts ‖ int64 stream
+/// <item>epoch key (an epoch of a <see cref="ReproducibleSampler"/>) = XXH64(key of the block open when the epoch starts ‖ int64 stream
 /// seed ‖ int64 epoch, seed: <see cref="EpochDomain"/>); sample key = XXH64(epoch key ‖ int64 position in the epoch, seed:
 /// <see cref="SampleDomain"/>). A sample's CPU and managed states derive from its key as a block's do.</item>
 /// </list>

@@ -23,11 +23,16 @@ internal static class SplitMix64
     /// <summary>The output function (a bijective 64-bit finalizer, variant 13 of Stafford's mixers).</summary>
     public static ulong Mix(ulong z)
     {
-        // Stryker disable Bitwise : on ulong, >> and >>> are the same shift
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-        return z ^ (z >> 31);
-        // Stryker restore Bitwise
+        // Each shift on a line of its own, so that the equivalent >> to >>> mutant is the only one set aside.
+        // Stryker disable once Bitwise : on ulong, >> and >>> are the same shift
+        ulong shifted = z >> 30;
+        z = (z ^ shifted) * 0xBF58476D1CE4E5B9;
+        // Stryker disable once Bitwise : on ulong, >> and >>> are the same shift
+        shifted = z >> 27;
+        z = (z ^ shifted) * 0x94D049BB133111EB;
+        // Stryker disable once Bitwise : on ulong, >> and >>> are the same shift
+        shifted = z >> 31;
+        return z ^ shifted;
     }
 
     /// <summary>The state after <paramref name="steps"/> calls of <see cref="Next"/> (wrapping, any count).</summary>
