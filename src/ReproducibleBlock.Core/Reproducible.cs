@@ -96,6 +96,31 @@ public static class Reproducible
     }
 
     /// <summary>
+    /// Resumes from a checkpoint without handing the snapshot to the code that opens its blocks: restores
+    /// <paramref name="snapshot"/> now when it was captured where the caller is (outside every block, or inside the
+    /// same blocks), or else as soon as the blocks open at its capture are entered again, by whatever code enters
+    /// them (a woven <c>[ReproducibleBlock(128)] Train()</c>, for example).
+    /// </summary>
+    /// <param name="snapshot">A snapshot from <see cref="Capture"/> or <see cref="RngSnapshot.FromBytes"/>.</param>
+    /// <remarks>
+    /// Call it after <see cref="SetSeed"/>, with the same seed and derivation as the captured run, before running the
+    /// code again. <see cref="IsResumePending"/> tells whether it is still waiting for its blocks. Entering the block
+    /// that completes the path restores everything the snapshot holds, exactly as <see cref="Restore"/> called inside
+    /// that block would.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="snapshot"/> is null.</exception>
+    /// <exception cref="ArgumentException">The snapshot was captured with a libtorch whose CPU state has another size.</exception>
+    /// <exception cref="InvalidOperationException">Another thread or asynchronous flow has a block open.</exception>
+    public static void Resume(RngSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        Runtime.Resume(snapshot.Data);
+    }
+
+    /// <summary>Whether a snapshot given to <see cref="Resume"/> is still waiting for its blocks to be entered.</summary>
+    public static bool IsResumePending => Runtime.IsResumePending;
+
+    /// <summary>
     /// Makes libtorch use deterministic algorithms (what PyTorch's <c>torch.use_deterministic_algorithms</c> does, which
     /// TorchSharp 0.107 does not implement): operations with a deterministic implementation use it, the others throw
     /// (or, with <paramref name="warnOnly"/>, warn). It also makes cuDNN deterministic and turns its benchmark mode off,

@@ -1,6 +1,8 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Threading;
 using ReproducibleBlock.State;
 
@@ -28,9 +30,15 @@ namespace ReproducibleBlock;
 /// </remarks>
 public sealed class ReproducibleSampler : IEnumerable<long>
 {
+    private static ReadOnlySpan<byte> Magic => "RBLKSAMP"u8;
+    private const ushort FormatVersion = 1;
+
     private readonly object _gate = new();
     private Epoch? _current;
     private long _epochsStarted;
+    private long _handedOut; // positions of the current epoch the DataLoader has taken
+    private Epoch? _resumeAt; // loaded by LoadState: the next enumeration continues it
+    private long _resumePosition;
 
     /// <param name="count">How many samples to order (the dataset's <c>Count</c>).</param>
     /// <param name="shuffle">True (the default) for a fresh random order each epoch; false for 0, 1, ... each epoch.</param>
@@ -57,13 +65,28 @@ public sealed class ReproducibleSampler : IEnumerable<long>
     /// <summary>The seed that separates this sampler's streams from other samplers'.</summary>
     public long StreamSeed { get; }
 
+    /// <summary>How many samples of the current epoch the <c>DataLoader</c> has taken (after batch b of an epoch, b times the batch size, or the epoch's end).</summary>
+    public long PositionInEpoch => Volatile.Read(ref _handedOut);
+
     /// <summary>How many epochs have started (the number of the current epoch is one less).</summary>
     public long EpochsStarted => Interlocked.Read(ref _epochsStarted);
 
-    /// <summary>Starts an epoch: draws its order and records the block open now. Called by the <c>DataLoader</c>.</summary>
+    /// <summary>
+    /// Starts an epoch: draws its order and records the block open now. Called by the <c>DataLoader</c>. After
+    /// <see cref="LoadState"/>, the first call continues the saved epoch from its next sample instead.
+    /// </summary>
     /// <exception cref="InvalidOperationException"><see cref="Reproducible.SetSeed"/> has not been called, or another flow has a block open.</exception>
     public IEnumerator<long> GetEnumerator()
     {
+        lock (_gate)
+        {
+            if (_resumeAt is { } resumed)
+            {
+                _current = resumed;
+                _resumeAt = null;
+                return HandOut(resumed, _resumePosition);
+            }
+        }
         ulong blockKey = BlockRuntime.Shared.CurrentKey("A ReproducibleSampler's epoch");
         long[] order = new long[Count];
         for (long i = 0; i < order.LongLength; i++)
@@ -77,13 +100,145 @@ public sealed class ReproducibleSampler : IEnumerable<long>
                 (order[i], order[j]) = (order[j], order[i]);
             }
         }
+        Epoch epoch;
         lock (_gate)
         {
             long number = _epochsStarted;
-            _current = new Epoch(number, KeyDerivation.Epoch(blockKey, StreamSeed, number), order);
+            epoch = new Epoch(number, KeyDerivation.Epoch(blockKey, StreamSeed, number), order);
+            _current = epoch;
             Interlocked.Increment(ref _epochsStarted);
         }
-        return ((IEnumerable<long>)order).GetEnumerator();
+        return HandOut(epoch, 0);
+    }
+
+    /// <summary>The epoch's indices from <paramref name="position"/> on, counting what the DataLoader takes.</summary>
+    private IEnumerator<long> HandOut(Epoch epoch, long position)
+    {
+        Volatile.Write(ref _handedOut, position);
+        for (long next = position; next < epoch.Order.LongLength; next++)
+        {
+            Volatile.Write(ref _handedOut, next + 1);
+            yield return epoch.Order[next];
+        }
+    }
+
+    /// <summary>
+    /// The sampler's position, for a checkpoint: how many epochs started, and the current epoch's order, key and how
+    /// many of its samples the <c>DataLoader</c> has taken. Call it between batches.
+    /// </summary>
+    /// <returns>Versioned, checksummed bytes for <see cref="LoadState"/>.</returns>
+    public byte[] SaveState()
+    {
+        lock (_gate)
+        {
+            Epoch? epoch = _resumeAt ?? _current;
+            long next = _resumeAt is not null ? _resumePosition : Volatile.Read(ref _handedOut);
+            var bytes = new List<byte>(64 + (epoch is null ? 0 : 8 * (int)Count));
+            bytes.AddRange(Magic);
+            bytes.AddRange(BitConverter.GetBytes(FormatVersion));
+            AddInt64(Count);
+            bytes.Add(Shuffle ? (byte)1 : (byte)0);
+            AddInt64(StreamSeed);
+            AddInt64(_epochsStarted);
+            bytes.Add(epoch is null ? (byte)0 : (byte)1);
+            if (epoch is not null)
+            {
+                AddInt64(epoch.Number);
+                AddInt64(unchecked((long)epoch.Key));
+                AddInt64(next);
+                foreach (long index in epoch.Order)
+                    AddInt64(index);
+            }
+            byte[] body = [.. bytes];
+            byte[] sealedBytes = new byte[body.Length + 8];
+            body.CopyTo(sealedBytes, 0);
+            BinaryPrimitives.WriteUInt64LittleEndian(sealedBytes.AsSpan(body.Length), XxHash64.HashToUInt64(body));
+            return sealedBytes;
+
+            void AddInt64(long value)
+            {
+                Span<byte> buffer = stackalloc byte[8];
+                BinaryPrimitives.WriteInt64LittleEndian(buffer, value);
+                bytes.AddRange(buffer.ToArray());
+            }
+        }
+    }
+
+    /// <summary>
+    /// Puts the sampler back where <see cref="SaveState"/> recorded it: the next enumeration continues the saved epoch
+    /// from its next sample (TorchSharp's <c>DataLoader</c> cannot skip batches), with the same order and the same
+    /// per-sample streams; later epochs start as they would have. Restore <see cref="Reproducible"/>'s snapshot too,
+    /// which holds the generator the next epochs' orders are drawn from.
+    /// </summary>
+    /// <exception cref="FormatException">The bytes are not an intact sampler state, or are one of a sampler with another count, shuffle or stream seed.</exception>
+    public void LoadState(ReadOnlySpan<byte> state)
+    {
+        if (state.Length < 8 + 2 + 8 + 1 + 8 + 8 + 1 + 8 || !state[..8].SequenceEqual(Magic))
+            throw new FormatException("These bytes are not a ReproducibleSampler state (they do not start with its 'RBLKSAMP' header).");
+        int end = state.Length - 8;
+        if (XxHash64.HashToUInt64(state[..end]) != BinaryPrimitives.ReadUInt64LittleEndian(state[end..]))
+            throw new FormatException("The sampler state's checksum does not match its contents: the bytes were corrupted or truncated.");
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(state[8..]);
+        if (version != FormatVersion)
+            throw new FormatException($"This sampler state has format version {version}; this version of ReproducibleBlock reads version {FormatVersion}.");
+        ReadOnlySpan<byte> rest = state[10..end];
+        long count = Take(ref rest);
+        bool shuffle = rest[0] != 0;
+        rest = rest[1..];
+        long streamSeed = Take(ref rest);
+        if (count != Count || shuffle != Shuffle || streamSeed != StreamSeed)
+        {
+            throw new FormatException(
+                $"The state is of a sampler of {count} samples (shuffle: {shuffle}, stream seed {streamSeed}); this one has {Count} (shuffle: {Shuffle}, stream seed {StreamSeed}). "
+                + "Load it into a sampler made as the saved one was.");
+        }
+        long started = Take(ref rest);
+        bool hasEpoch = rest[0] == 1;
+        if (rest[0] > 1 || started < 0 || hasEpoch != (started > 0))
+            throw new FormatException("The sampler state's epoch record is inconsistent.");
+        rest = rest[1..];
+        Epoch? epoch = null;
+        long next = 0;
+        if (hasEpoch)
+        {
+            long number = Take(ref rest);
+            ulong key = unchecked((ulong)Take(ref rest));
+            next = Take(ref rest);
+            if (number != started - 1 || next < 0 || next > count || rest.Length != 8 * count)
+                throw new FormatException("The sampler state's current epoch is inconsistent (its number, position or order length).");
+            long[] order = new long[count];
+            var seen = new bool[count];
+            for (long i = 0; i < count; i++)
+            {
+                long index = Take(ref rest);
+                if (index < 0 || index >= count || seen[index])
+                    throw new FormatException("The sampler state's order is not a permutation of the sample indices.");
+                seen[index] = true;
+                order[i] = index;
+            }
+            epoch = new Epoch(number, key, order);
+        }
+        if (!rest.IsEmpty)
+            throw new FormatException($"The sampler state has {rest.Length} unexpected bytes after its last record.");
+
+        lock (_gate)
+        {
+            _epochsStarted = started;
+            _current = epoch;
+            bool unfinished = epoch is not null && next < count;
+            _resumeAt = unfinished ? epoch : null;
+            _resumePosition = unfinished ? next : 0;
+            Volatile.Write(ref _handedOut, next);
+        }
+
+        static long Take(ref ReadOnlySpan<byte> rest)
+        {
+            if (rest.Length < 8)
+                throw new FormatException("The sampler state ends in the middle of a record.");
+            long value = BinaryPrimitives.ReadInt64LittleEndian(rest);
+            rest = rest[8..];
+            return value;
+        }
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -119,15 +274,17 @@ public sealed class ReproducibleSampler : IEnumerable<long>
 
         public ulong Key { get; } = key;
 
+        public long[] Order { get; } = order;
+
         public long PositionOf(long index)
         {
             long[]? positions = Volatile.Read(ref _positions);
             if (positions is null)
             {
                 // Built by whichever worker comes first; a duplicate built by a racing worker is identical.
-                positions = new long[order.Length];
-                for (long position = 0; position < order.LongLength; position++)
-                    positions[order[position]] = position;
+                positions = new long[Order.Length];
+                for (long position = 0; position < Order.LongLength; position++)
+                    positions[Order[position]] = position;
                 Volatile.Write(ref _positions, positions);
             }
             return positions[index];

@@ -43,6 +43,16 @@ internal sealed class BlockFrame
         CollectionsMarshal.GetValueRefOrAddDefault(_instances, blockSeed, out _)++;
     }
 
+    /// <summary>Takes back <see cref="CountInstance"/> (an entry that failed after it was counted).</summary>
+    public void UncountInstance(long blockSeed)
+    {
+        long left = InstanceOrdinal(blockSeed) - 1;
+        if (left > 0)
+            _instances![blockSeed] = left;
+        else
+            _instances?.Remove(blockSeed);
+    }
+
     public void SetInstanceCounts(IReadOnlyDictionary<long, long> counts)
     {
         _instances?.Clear();

@@ -26,6 +26,7 @@ internal sealed class BlockRuntime
     private readonly ScopeStack _stack = new();
     private Sources? _sources;
     private Seeding? _seeding;
+    private SnapshotData? _pendingResume;
     private bool _warnedAboutSnapshots;
 
     /// <param name="cudaFactory">Stands in for CUDA detection (tests); null detects the real devices.</param>
@@ -151,7 +152,65 @@ internal sealed class BlockRuntime
             var scope = new BlockScope(this, blockSeed, restoreOnExit);
             frame.Open(scope, blockSeed, ordinal, key, restoreOnExit);
             _stack.Push(scope);
+            if (_pendingResume is { } pending && pending.Frames.Count == _stack.Depth)
+                ResumeOnEntry(pending, seeding, sources, parent, blockSeed, instance);
             return scope;
+        }
+    }
+
+    /// <summary>
+    /// Applies a pending <see cref="Resume"/> when the block just entered completes the path of its capture. A failed
+    /// restore takes the entry back too (the restore itself changed nothing), so the caller sees a failed entry.
+    /// </summary>
+    private void ResumeOnEntry(SnapshotData pending, Seeding seeding, Sources sources, BlockFrame parent, long blockSeed, bool instance)
+    {
+        if (!Snapshots.IsCapturedHere(pending, seeding, _stack))
+            return;
+        try
+        {
+            Volatile.Write(ref _seeding, Snapshots.Restore(pending, seeding, _stack, sources, Warn));
+            _pendingResume = null;
+        }
+        catch
+        {
+            BlockFrame frame = _stack.Top;
+            _stack.Pop();
+            if (instance)
+                parent.UncountInstance(blockSeed);
+            if (frame.RestoreOnExit)
+                sources.Undo(frame.Saved!);
+            throw;
+        }
+    }
+
+    /// <summary>Whether a snapshot given to <see cref="Resume"/> waits for its blocks to be entered.</summary>
+    public bool IsResumePending
+    {
+        get
+        {
+            lock (_gate)
+                return _pendingResume is not null;
+        }
+    }
+
+    /// <summary>
+    /// Restores <paramref name="snapshot"/> now when it was captured where the caller is, or else as soon as the blocks
+    /// open at its capture are entered again, whoever enters them.
+    /// </summary>
+    public void Resume(SnapshotData snapshot)
+    {
+        lock (_gate)
+        {
+            _stack.CheckSameFlow("Resume");
+            Sources sources = Sources();
+            if (snapshot.Current.Cpu.Length != sources.Cpu.StateSize || Snapshots.IsCapturedHere(snapshot, _seeding, _stack))
+            {
+                // Restore now, or refuse now (a foreign libtorch) rather than when the blocks are entered.
+                Volatile.Write(ref _seeding, Snapshots.Restore(snapshot, _seeding, _stack, sources, Warn));
+                _pendingResume = null;
+                return;
+            }
+            _pendingResume = snapshot;
         }
     }
 

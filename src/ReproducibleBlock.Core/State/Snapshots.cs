@@ -109,8 +109,8 @@ internal static class Snapshots
         return restored;
     }
 
-    /// <summary>A snapshot restores counters and saved states of the open blocks, so the same blocks must be open.</summary>
-    private static void CheckSamePath(SnapshotData snapshot, Seeding? seeding, ScopeStack stack)
+    /// <summary>Whether the blocks open now, and the seeding, are those of <paramref name="snapshot"/>'s capture.</summary>
+    public static bool IsCapturedHere(SnapshotData snapshot, Seeding? seeding, ScopeStack stack)
     {
         bool same = snapshot.Frames.Count == stack.Depth;
         ulong key = KeyDerivation.Root(snapshot.RootSeed);
@@ -123,7 +123,13 @@ internal static class Snapshots
         }
         if (same && stack.Depth > 0)
             same = seeding is not null && seeding.RootSeed == snapshot.RootSeed && seeding.Derivation.Kind == snapshot.Derivation;
-        if (same)
+        return same;
+    }
+
+    /// <summary>A snapshot restores counters and saved states of the open blocks, so the same blocks must be open.</summary>
+    private static void CheckSamePath(SnapshotData snapshot, Seeding? seeding, ScopeStack stack)
+    {
+        if (IsCapturedHere(snapshot, seeding, stack))
             return;
         string captured = snapshot.Frames.Count == 0 ? "outside every block" : "inside blocks " + string.Join(" > ", snapshot.Frames.Select(f => f.BlockSeed));
         string now = stack.Depth == 0 ? "outside every block" : "inside blocks " + stack.Describe();
