@@ -165,9 +165,10 @@ public sealed class SnapshotTests : RuntimeTest
     public void FromBytes_AnotherVersion_SaysSo()
     {
         byte[] bytes = SampleBytes();
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 3);
         var error = Assert.ThrowsExactly<FormatException>(() => RngSnapshot.FromBytes(bytes));
-        StringAssert.Contains(error.Message, "version 2");
+        StringAssert.Contains(error.Message, "format version 3");
+        StringAssert.Contains(error.Message, "reads versions 1 and 2");
     }
 
     [TestMethod]

@@ -45,6 +45,9 @@ internal sealed class BlockRuntime
 
     public bool IsSeeded => Volatile.Read(ref _seeding) is not null;
 
+    /// <summary>The root seed in force (0 before any SetSeed).</summary>
+    public long RootSeed => Volatile.Read(ref _seeding)?.RootSeed ?? 0;
+
     /// <summary>The derivation in force (Keyed before any SetSeed).</summary>
     public BlockDerivation Derivation => Volatile.Read(ref _seeding)?.Derivation.Kind ?? BlockDerivation.Keyed;
 

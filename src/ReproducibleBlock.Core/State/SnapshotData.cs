@@ -15,6 +15,8 @@ internal sealed class SnapshotData
     public required FrameData Root { get; init; }
     /// <summary>The open blocks, outermost first.</summary>
     public required IReadOnlyList<FrameData> Frames { get; init; }
+    /// <summary>What ran the code at capture; null in snapshots of format version 1.</summary>
+    public ReproducibleEnvironment? Environment { get; init; }
 }
 
 /// <summary>What a snapshot records of one level of the scope stack.</summary>

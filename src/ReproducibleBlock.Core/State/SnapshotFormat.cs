@@ -7,14 +7,17 @@ using System.IO.Hashing;
 namespace ReproducibleBlock.State;
 
 /// <summary>
-/// The byte format of <see cref="RngSnapshot"/>, version 1. All integers little-endian.
+/// The byte format of <see cref="RngSnapshot"/>, version 2 (version 1, written by 0.1.0, is still read). All integers
+/// little-endian.
 /// </summary>
 /// <remarks>
 /// <code>
 /// header   : "RBLKSNAP" (8 bytes) | u16 version = 1 | u32 payload length
 /// payload  : i64 root seed | u8 derivation | state reference | state current | frame root | u32 n | frame × n
+///            | environment (version 2 only)
 /// state    : u32 cpu length | cpu bytes | u64 managed | u32 devices | (u64 seed, u64 offset) × devices
 /// frame    : i64 block seed | i64 ordinal | u8 restore | [state saved, when restore] | u32 m | (i64 seed, i64 count) × m | u64 exits
+/// environment : u8 present | [u32 m | (u16 length, UTF-8 name, u16 length, UTF-8 value) × m, when present]
 /// trailer  : u64 XXH64 (seed 0) of header and payload
 /// </code>
 /// Reading checks everything a later restore would rely on, so that no byte from outside reaches libtorch
@@ -23,7 +26,9 @@ namespace ReproducibleBlock.State;
 internal static class SnapshotFormat
 {
     private static ReadOnlySpan<byte> Magic => "RBLKSNAP"u8;
-    public const ushort Version = 1;
+    public const ushort Version = 2;
+    private const ushort FirstVersion = 1;
+    private const int MaxEnvironmentEntries = 256;
     private const int HeaderSize = 14;
     private const int TrailerSize = 8;
     private const int MaxCpuStateSize = 1 << 20;
@@ -41,6 +46,7 @@ internal static class SnapshotFormat
         writer.U32((uint)data.Frames.Count);
         foreach (FrameData frame in data.Frames)
             writer.Frame(frame);
+        writer.Environment(data.Environment);
 
         byte[] bytes = new byte[HeaderSize + payload.WrittenCount + TrailerSize];
         Magic.CopyTo(bytes);
@@ -58,8 +64,8 @@ internal static class SnapshotFormat
         if (bytes.Length < HeaderSize + TrailerSize || !bytes[..8].SequenceEqual(Magic))
             throw new FormatException("These bytes are not a ReproducibleBlock snapshot (they do not start with its 'RBLKSNAP' header).");
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]);
-        if (version != Version)
-            throw new FormatException($"This snapshot has format version {version}; this version of ReproducibleBlock reads version {Version}. Use the version that wrote it.");
+        if (version is not (FirstVersion or Version))
+            throw new FormatException($"This snapshot has format version {version}; this version of ReproducibleBlock reads versions {FirstVersion} and {Version}. Use the version that wrote it.");
         uint length = BinaryPrimitives.ReadUInt32LittleEndian(bytes[10..]);
         if ((ulong)bytes.Length != HeaderSize + (ulong)length + TrailerSize)
             throw new FormatException($"The snapshot is {bytes.Length} bytes but its header announces {HeaderSize + (ulong)length + TrailerSize}: it was truncated or extended.");
@@ -84,6 +90,7 @@ internal static class SnapshotFormat
         var frames = new List<FrameData>((int)frameCount);
         for (uint i = 0; i < frameCount; i++)
             frames.Add(reader.Frame(derivation));
+        ReproducibleEnvironment? environment = version >= 2 ? reader.Environment() : null;
         reader.End();
 
         foreach (RngState state in AllStates())
@@ -91,7 +98,7 @@ internal static class SnapshotFormat
             if (!state.SameShape(reference))
                 throw new FormatException("The snapshot's generator states differ in size from each other.");
         }
-        return new SnapshotData { RootSeed = rootSeed, Derivation = derivation, Reference = reference, Current = current, Root = root, Frames = frames };
+        return new SnapshotData { RootSeed = rootSeed, Derivation = derivation, Reference = reference, Current = current, Root = root, Frames = frames, Environment = environment };
 
         IEnumerable<RngState> AllStates()
         {
@@ -123,6 +130,29 @@ internal static class SnapshotFormat
                 U64(device.Seed);
                 U64(device.Offset);
             }
+        }
+
+        public void Environment(ReproducibleEnvironment? environment)
+        {
+            U8(environment is null ? (byte)0 : (byte)1);
+            if (environment is null)
+                return;
+            var pairs = new List<(string Name, string Value)>(environment.ToPairs());
+            U32((uint)pairs.Count);
+            foreach ((string name, string value) in pairs)
+            {
+                Text(name);
+                Text(value);
+            }
+        }
+
+        private void Text(string text)
+        {
+            byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(text.Length > 1024 ? text[..1024] : text);
+            BinaryPrimitives.WriteUInt16LittleEndian(output.GetSpan(2), (ushort)utf8.Length);
+            output.Advance(2);
+            utf8.CopyTo(output.GetSpan(utf8.Length));
+            output.Advance(utf8.Length);
         }
 
         public void Frame(FrameData frame)
@@ -197,6 +227,39 @@ internal static class SnapshotFormat
                 state.Cuda[device] = cuda;
             }
             return state;
+        }
+
+        public ReproducibleEnvironment? Environment()
+        {
+            byte present = U8();
+            if (present > 1)
+                throw new FormatException("The snapshot's environment flag is neither 0 nor 1.");
+            if (present == 0)
+                return null;
+            uint count = Count(minimumBytesEach: 4);
+            if (count > MaxEnvironmentEntries)
+                throw new FormatException($"The snapshot's environment record claims {count} entries.");
+            var pairs = new Dictionary<string, string>((int)count);
+            for (uint i = 0; i < count; i++)
+            {
+                string name = Text(), value = Text();
+                if (!pairs.TryAdd(name, value))
+                    throw new FormatException($"The snapshot's environment record names '{name}' twice.");
+            }
+            return ReproducibleEnvironment.FromPairs(pairs);
+        }
+
+        private string Text()
+        {
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
+            try
+            {
+                return new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(Take(length));
+            }
+            catch (ArgumentException e)
+            {
+                throw new FormatException("The snapshot's environment record is not valid UTF-8.", e);
+            }
         }
 
         public FrameData Frame(BlockDerivation derivation)

@@ -9,6 +9,7 @@ internal static class Snapshots
 {
     public static SnapshotData Capture(Seeding seeding, ScopeStack stack, Sources sources)
     {
+        ReproducibleEnvironment environment = ReproducibleEnvironment.Current(seeding.RootSeed, seeding.Derivation.Kind);
         RngState current = sources.NewState();
         sources.Read(current);
         RngState reference = sources.NewState();
@@ -24,6 +25,7 @@ internal static class Snapshots
             Current = current,
             Root = Describe(stack.Root),
             Frames = frames,
+            Environment = environment,
         };
 
         FrameData Describe(BlockFrame frame)
@@ -58,6 +60,14 @@ internal static class Snapshots
                 nameof(snapshot));
         }
         CheckSamePath(snapshot, seeding, stack);
+        if (snapshot.Environment is { } captured)
+        {
+            IReadOnlyList<string> differences = ReproducibleEnvironment.Current(seeding?.RootSeed, seeding?.Derivation.Kind).DifferencesFrom(captured, includeSeeding: false);
+            if (differences.Count > 0)
+            {
+                warn($"the snapshot was captured in another environment, so draws and results may differ from the captured run's: {string.Join("; ", differences)}.");
+            }
+        }
         bool cudaMatches = snapshot.Current.Cuda.Length == sources.Cuda.StateCount;
         if (!cudaMatches)
         {

@@ -1,0 +1,258 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using ReproducibleBlock.Native;
+using TorchSharp;
+
+namespace ReproducibleBlock;
+
+/// <summary>
+/// What runs the code, as far as it can change the numbers: library versions, the libtorch actually loaded, the CPU
+/// and the kernels libtorch picks for it, CUDA and cuDNN, thread counts, the determinism switches and the seeding.
+/// Snapshots carry it, and <see cref="Reproducible.Restore"/> warns about each difference.
+/// </summary>
+/// <remarks>
+/// A value that cannot be read on this platform is null (the libtorch version and CPU capability are read on Linux x64
+/// only; CUDA and cuDNN only where CUDA is available).
+/// </remarks>
+public sealed class ReproducibleEnvironment
+{
+    private static readonly Lazy<ReproducibleEnvironment> Fixed = new(ReadFixed);
+
+    /// <summary>This library's version.</summary>
+    public string ReproducibleBlockVersion { get; internal init; } = "";
+
+    /// <summary>TorchSharp's assembly version.</summary>
+    public string TorchSharpVersion { get; internal init; } = "";
+
+    /// <summary>The version the loaded libtorch reports (TorchSharp's own <c>torch.__version__</c> is a constant); null when unknown.</summary>
+    public string? LibTorchVersion { get; internal init; }
+
+    /// <summary>The CPU capability libtorch's vectorised kernels use ("AVX2", "AVX512", "DEFAULT"); null when unknown.</summary>
+    public string? CpuCapability { get; internal init; }
+
+    /// <summary>The CPU's model name.</summary>
+    public string CpuModel { get; internal init; } = "";
+
+    /// <summary>The CPU's vendor: libtorch draws dropout masks through MKL on "GenuineIntel" only.</summary>
+    public string CpuVendor { get; internal init; } = "";
+
+    /// <summary>The operating system.</summary>
+    public string OperatingSystem { get; internal init; } = "";
+
+    /// <summary>The .NET runtime.</summary>
+    public string DotNetVersion { get; internal init; } = "";
+
+    /// <summary>libtorch's intra-op thread count (reductions split across threads can round differently).</summary>
+    public int TorchThreads { get; internal init; }
+
+    /// <summary>libtorch's inter-op thread count.</summary>
+    public int TorchInteropThreads { get; internal init; }
+
+    /// <summary>Whether deterministic algorithms are on; null when the switches cannot be read.</summary>
+    public bool? DeterministicAlgorithms { get; internal init; }
+
+    /// <summary>Whether cuDNN is deterministic; null when unknown.</summary>
+    public bool? DeterministicCuDnn { get; internal init; }
+
+    /// <summary>Whether cuDNN's benchmark mode is on; null when unknown.</summary>
+    public bool? BenchmarkCuDnn { get; internal init; }
+
+    /// <summary>Whether TF32 is allowed in CUDA matrix products and in cuDNN (TorchSharp's <c>allow_tf32</c> switches).</summary>
+    public bool? AllowTf32 { get; internal init; }
+
+    /// <summary>The CUDA runtime version ("13.0"); null without CUDA or when unknown.</summary>
+    public string? CudaVersion { get; internal init; }
+
+    /// <summary>How many CUDA devices there are.</summary>
+    public int CudaDevices { get; internal init; }
+
+    /// <summary>The root seed given to <see cref="Reproducible.SetSeed"/>; null before it.</summary>
+    public long? RootSeed { get; internal init; }
+
+    /// <summary>The derivation given to <see cref="Reproducible.SetSeed"/>; null before it.</summary>
+    public BlockDerivation? Derivation { get; internal init; }
+
+    internal ReproducibleEnvironment()
+    {
+    }
+
+    /// <summary>Reads the environment now.</summary>
+    public static ReproducibleEnvironment Current()
+    {
+        State.BlockRuntime runtime = State.BlockRuntime.Shared;
+        return Current(runtime.IsSeeded ? runtime.RootSeed : null, runtime.IsSeeded ? runtime.Derivation : null);
+    }
+
+    /// <summary>Reads the environment now, with the seeding of the runtime that asks.</summary>
+    internal static ReproducibleEnvironment Current(long? rootSeed, BlockDerivation? derivation)
+    {
+        ReproducibleEnvironment fixedPart = Fixed.Value;
+        LibTorchContext? context = null;
+        try
+        {
+            context = LibTorchContext.Instance;
+        }
+        catch (PlatformNotSupportedException)
+        {
+            // the switches are unknown here
+        }
+        return new ReproducibleEnvironment
+        {
+            ReproducibleBlockVersion = fixedPart.ReproducibleBlockVersion,
+            TorchSharpVersion = fixedPart.TorchSharpVersion,
+            LibTorchVersion = fixedPart.LibTorchVersion,
+            CpuCapability = fixedPart.CpuCapability,
+            CpuModel = fixedPart.CpuModel,
+            CpuVendor = fixedPart.CpuVendor,
+            OperatingSystem = fixedPart.OperatingSystem,
+            DotNetVersion = fixedPart.DotNetVersion,
+            CudaVersion = fixedPart.CudaVersion,
+            CudaDevices = fixedPart.CudaDevices,
+            TorchThreads = torch.get_num_threads(),
+            TorchInteropThreads = torch.get_num_interop_threads(),
+            DeterministicAlgorithms = context?.DeterministicAlgorithms,
+            DeterministicCuDnn = context?.DeterministicCuDnn,
+            BenchmarkCuDnn = context?.BenchmarkCuDnn,
+            AllowTf32 = torch.backends.cuda.matmul.allow_tf32 || torch.backends.cudnn.allow_tf32,
+            RootSeed = rootSeed,
+            Derivation = derivation,
+        };
+    }
+
+    private static ReproducibleEnvironment ReadFixed()
+    {
+        bool cuda = torch.cuda.is_available();
+        return new ReproducibleEnvironment
+        {
+            ReproducibleBlockVersion = Version(typeof(Reproducible).Assembly),
+            TorchSharpVersion = Version(typeof(torch).Assembly),
+            LibTorchVersion = LibTorchInfo.Version(),
+            CpuCapability = LibTorchInfo.CpuCapability(),
+            CpuModel = LibTorchInfo.CpuModel(),
+            CpuVendor = LibTorchInfo.CpuVendor(),
+            OperatingSystem = RuntimeInformation.OSDescription,
+            DotNetVersion = RuntimeInformation.FrameworkDescription,
+            CudaDevices = cuda ? torch.cuda.device_count() : 0,
+            CudaVersion = cuda ? CudaInfo.RuntimeVersion() : null,
+        };
+
+        static string Version(Assembly assembly) =>
+            assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+            ?? assembly.GetName().Version?.ToString() ?? "unknown";
+    }
+
+    /// <summary>
+    /// The differences from <paramref name="other"/> that can change what a run computes, one sentence each; empty when
+    /// there are none. The seeding and the thread counts are compared too.
+    /// </summary>
+    public IReadOnlyList<string> DifferencesFrom(ReproducibleEnvironment other) => DifferencesFrom(other, includeSeeding: true);
+
+    /// <param name="other">The environment to compare with.</param>
+    /// <param name="includeSeeding">False when the seeding is about to be replaced (a restore), so it cannot differ in effect.</param>
+    internal IReadOnlyList<string> DifferencesFrom(ReproducibleEnvironment other, bool includeSeeding)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var differences = new List<string>();
+        void Compare<T>(string what, T mine, T theirs, string why)
+        {
+            if (!EqualityComparer<T>.Default.Equals(mine, theirs))
+                differences.Add($"{what}: {Show(theirs)} there, {Show(mine)} here ({why})");
+        }
+        static string Show<T>(T value) => value?.ToString() ?? "unknown";
+
+        Compare("libtorch", LibTorchVersion, other.LibTorchVersion, "kernels and their numerics change between versions");
+        Compare("TorchSharp", TorchSharpVersion, other.TorchSharpVersion, "the bindings and their defaults");
+        Compare("ReproducibleBlock", ReproducibleBlockVersion, other.ReproducibleBlockVersion, "streams move only in minor versions, per the changelog");
+        Compare("CPU capability", CpuCapability, other.CpuCapability, "vectorised float kernels round differently");
+        Compare("CPU vendor", CpuVendor, other.CpuVendor, "dropout masks are drawn through MKL on Intel CPUs only");
+        Compare("CUDA", CudaVersion, other.CudaVersion, "CUDA kernels change between versions");
+        Compare("CUDA devices", CudaDevices, other.CudaDevices, "CUDA generator state is kept per device");
+        Compare("torch threads", TorchThreads, other.TorchThreads, "reductions split across threads can round differently");
+        Compare("deterministic algorithms", DeterministicAlgorithms, other.DeterministicAlgorithms, "nondeterministic kernels may be used");
+        Compare("cuDNN deterministic", DeterministicCuDnn, other.DeterministicCuDnn, "cuDNN may pick nondeterministic algorithms");
+        Compare("cuDNN benchmark", BenchmarkCuDnn, other.BenchmarkCuDnn, "benchmark mode picks algorithms by timing");
+        Compare("TF32", AllowTf32, other.AllowTf32, "TF32 rounds CUDA matrix products");
+        if (includeSeeding)
+        {
+            Compare("root seed", RootSeed, other.RootSeed, "every stream derives from it");
+            Compare("derivation", Derivation, other.Derivation, "blocks derive their state differently");
+        }
+        Compare("operating system", OperatingSystem, other.OperatingSystem, "its math library");
+        Compare(".NET", DotNetVersion, other.DotNetVersion, "managed math");
+        return differences;
+    }
+
+    /// <summary>The record as (name, invariant text) pairs, for the snapshot format; unknown values are left out.</summary>
+    internal IEnumerable<(string Name, string Value)> ToPairs()
+    {
+        static string Text(object value) => Convert.ToString(value, CultureInfo.InvariantCulture)!;
+        yield return (nameof(ReproducibleBlockVersion), ReproducibleBlockVersion);
+        yield return (nameof(TorchSharpVersion), TorchSharpVersion);
+        if (LibTorchVersion is not null) yield return (nameof(LibTorchVersion), LibTorchVersion);
+        if (CpuCapability is not null) yield return (nameof(CpuCapability), CpuCapability);
+        yield return (nameof(CpuModel), CpuModel);
+        yield return (nameof(CpuVendor), CpuVendor);
+        yield return (nameof(OperatingSystem), OperatingSystem);
+        yield return (nameof(DotNetVersion), DotNetVersion);
+        yield return (nameof(TorchThreads), Text(TorchThreads));
+        yield return (nameof(TorchInteropThreads), Text(TorchInteropThreads));
+        if (DeterministicAlgorithms is { } d) yield return (nameof(DeterministicAlgorithms), Text(d));
+        if (DeterministicCuDnn is { } c) yield return (nameof(DeterministicCuDnn), Text(c));
+        if (BenchmarkCuDnn is { } b) yield return (nameof(BenchmarkCuDnn), Text(b));
+        if (AllowTf32 is { } t) yield return (nameof(AllowTf32), Text(t));
+        if (CudaVersion is not null) yield return (nameof(CudaVersion), CudaVersion);
+        yield return (nameof(CudaDevices), Text(CudaDevices));
+        if (RootSeed is { } seed) yield return (nameof(RootSeed), Text(seed));
+        if (Derivation is { } derivation) yield return (nameof(Derivation), derivation.ToString());
+    }
+
+    /// <summary>The record from <see cref="ToPairs"/>'s pairs; names it does not know are ignored (a later version's).</summary>
+    /// <exception cref="FormatException">A known value does not parse.</exception>
+    internal static ReproducibleEnvironment FromPairs(IReadOnlyDictionary<string, string> pairs)
+    {
+        string? Get(string name) => pairs.TryGetValue(name, out string? value) ? value : null;
+        int Int(string name) => Get(name) is { } v ? int.Parse(v, NumberStyles.Integer, CultureInfo.InvariantCulture) : 0;
+        bool? Bool(string name) => Get(name) is { } v ? bool.Parse(v) : null;
+        try
+        {
+            return new ReproducibleEnvironment
+            {
+                ReproducibleBlockVersion = Get(nameof(ReproducibleBlockVersion)) ?? "unknown",
+                TorchSharpVersion = Get(nameof(TorchSharpVersion)) ?? "unknown",
+                LibTorchVersion = Get(nameof(LibTorchVersion)),
+                CpuCapability = Get(nameof(CpuCapability)),
+                CpuModel = Get(nameof(CpuModel)) ?? "unknown",
+                CpuVendor = Get(nameof(CpuVendor)) ?? "unknown",
+                OperatingSystem = Get(nameof(OperatingSystem)) ?? "unknown",
+                DotNetVersion = Get(nameof(DotNetVersion)) ?? "unknown",
+                TorchThreads = Int(nameof(TorchThreads)),
+                TorchInteropThreads = Int(nameof(TorchInteropThreads)),
+                DeterministicAlgorithms = Bool(nameof(DeterministicAlgorithms)),
+                DeterministicCuDnn = Bool(nameof(DeterministicCuDnn)),
+                BenchmarkCuDnn = Bool(nameof(BenchmarkCuDnn)),
+                AllowTf32 = Bool(nameof(AllowTf32)),
+                CudaVersion = Get(nameof(CudaVersion)),
+                CudaDevices = Int(nameof(CudaDevices)),
+                RootSeed = Get(nameof(RootSeed)) is { } seed ? long.Parse(seed, NumberStyles.Integer, CultureInfo.InvariantCulture) : null,
+                Derivation = Get(nameof(Derivation)) is { } derivation ? Enum.Parse<BlockDerivation>(derivation) : null,
+            };
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new FormatException($"The snapshot's environment record has a value that does not parse: {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"ReproducibleBlock {ReproducibleBlockVersion}, TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion ?? "unknown"} ({CpuCapability ?? "unknown"} kernels), "
+        + $"{CpuModel} ({CpuVendor}), {OperatingSystem}, {DotNetVersion}, {TorchThreads}/{TorchInteropThreads} torch threads, "
+        + $"CUDA {CudaVersion ?? "none"} ({CudaDevices} devices), deterministic algorithms {Show(DeterministicAlgorithms)}, "
+        + $"cuDNN deterministic {Show(DeterministicCuDnn)} benchmark {Show(BenchmarkCuDnn)}, TF32 {Show(AllowTf32)}, "
+        + $"root seed {(RootSeed is { } seed ? seed.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}, {(Derivation?.ToString() ?? "no derivation")}";
+
+    private static string Show(bool? value) => value is { } v ? (v ? "on" : "off") : "unknown";
+}
