@@ -7,10 +7,14 @@ using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// dotnet run --project examples/ReproducibleBlock.Demo [-- --device cuda] [--check] [--plot losses.png]
-var options = Options.Parse(args);
+// dotnet run --project examples/ReproducibleBlock.Demo -c Release [-- --device cpu|cuda] [--check] [--plot losses.png] [--help]
+Options? options = Options.Parse(args, Console.Out, Console.Error, out int exitCode);
 if (options is null)
-    return 2;
+    return exitCode;
+
+// Progress bars only on an interactive terminal: redirected, Spectre would print progress lines at moments that depend on
+// timing, and two runs of the same program would not give the same output.
+bool showProgress = !Console.IsOutputRedirected && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
 var warnings = new List<string>();
 Reproducible.WarningHandler = message =>
@@ -45,7 +49,7 @@ AnsiConsole.Write(new Rule("[bold]ReproducibleBlock demo[/]").LeftJustified());
 AnsiConsole.MarkupLineInterpolated($"Device: [bold]{device.type}[/]. Root seed 42. Fingerprints are the first six hex digits of XXH32 of the bytes; [green]green[/] = the same in every variant that has the layer, [red]red[/] = changed.");
 AnsiConsole.WriteLine();
 
-// 1. The three pictures: initial weights per layer, for variants A, B and C, under each strategy.
+// 1. The seed package's two diagrams: initial weights per layer, for variants A, B and C, under each strategy.
 AnsiConsole.MarkupLine("[bold]1. Initial weights[/]  A: extractor + 3 convs + classifier, B: extractor + 2 convs + classifier, C: 2 convs + classifier");
 foreach (Strategy strategy in Enum.GetValues<Strategy>())
 {
@@ -81,22 +85,34 @@ AnsiConsole.WriteLine();
 // 2. Training: data order and dropout masks, without and with blocks.
 AnsiConsole.MarkupLineInterpolated($"[bold]2. Training[/]  {Trainer.Epochs} epochs of SGD on 256 synthetic images, batches of 32, dropout 0.3, a shuffling DataLoader");
 var runs = new Dictionary<(bool Blocks, string Variant), List<EpochResult>>();
-AnsiConsole.Progress().AutoClear(true).Start(progress =>
+void TrainAll(Func<string, Action> startRun)
 {
     foreach (bool blocks in new[] { false, true })
     {
         foreach (Variant variant in Variant.All)
         {
-            ProgressTask task = progress.AddTask($"{(blocks ? "with" : "without")} blocks, variant {variant.Name}", maxValue: Trainer.Epochs);
+            Action onEpoch = startRun($"{(blocks ? "with" : "without")} blocks, variant {variant.Name}");
             Reproducible.SetSeed(42);
             using var data = new SyntheticData(device);
             using var network = new Network(variant, blocks ? Strategy.Woven : Strategy.WithoutBlocks, device);
             runs[(blocks, variant.Name)] = blocks
-                ? Trainer.InBlock(network, data, device, () => task.Increment(1))
-                : Trainer.WithoutBlocks(network, data, device, () => task.Increment(1));
+                ? Trainer.InBlock(network, data, device, onEpoch)
+                : Trainer.WithoutBlocks(network, data, device, onEpoch);
         }
     }
-});
+}
+if (showProgress)
+{
+    AnsiConsole.Progress().AutoClear(true).Start(progress => TrainAll(name =>
+    {
+        ProgressTask task = progress.AddTask(name, maxValue: Trainer.Epochs);
+        return () => task.Increment(1);
+    }));
+}
+else
+{
+    TrainAll(_ => () => { });
+}
 foreach (bool blocks in new[] { false, true })
 {
     var table = new Table().Title(blocks ? "with blocks ([[ReproducibleBlock(128)]] Train, woven model)" : "without blocks").AddColumn("epoch");
@@ -174,33 +190,3 @@ if (failures.Count == 0)
 foreach (string failure in failures)
     AnsiConsole.MarkupLineInterpolated($"[red]FAILED:[/] {failure}");
 return options.Check ? 1 : 0;
-
-internal sealed record Options(bool Cuda, bool Check, string? PlotPath)
-{
-    public static Options? Parse(string[] args)
-    {
-        bool cudaDevice = false, check = false;
-        string? plot = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--device" when i + 1 < args.Length && args[i + 1] is "cpu" or "cuda":
-                    cudaDevice = args[++i] == "cuda";
-                    break;
-                case "--check":
-                    check = true;
-                    break;
-                case "--plot" when i + 1 < args.Length:
-                    plot = args[++i];
-                    break;
-                default:
-                    Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.");
-                    Console.Error.WriteLine("Usage: ReproducibleBlock.Demo [--device cpu|cuda] [--check] [--plot <file.png>]");
-                    Console.Error.WriteLine("  --check  exit with 1 if any isolation property fails (a smoke test)");
-                    return null;
-            }
-        }
-        return new Options(cudaDevice, check, plot);
-    }
-}
