@@ -69,6 +69,12 @@ public sealed class ReproducibleEnvironment
     /// <summary>How many CUDA devices there are.</summary>
     public int CudaDevices { get; internal init; }
 
+    /// <summary>The cuDNN version; null without CUDA or when unknown.</summary>
+    public string? CuDnnVersion { get; internal init; }
+
+    /// <summary>The CUDA devices' names, comma-separated; null without CUDA or when unknown.</summary>
+    public string? CudaDeviceNames { get; internal init; }
+
     /// <summary>The root seed given to <see cref="Reproducible.SetSeed"/>; null before it.</summary>
     public long? RootSeed { get; internal init; }
 
@@ -111,6 +117,8 @@ public sealed class ReproducibleEnvironment
             DotNetVersion = fixedPart.DotNetVersion,
             CudaVersion = fixedPart.CudaVersion,
             CudaDevices = fixedPart.CudaDevices,
+            CuDnnVersion = fixedPart.CuDnnVersion,
+            CudaDeviceNames = fixedPart.CudaDeviceNames,
             TorchThreads = torch.get_num_threads(),
             TorchInteropThreads = torch.get_num_interop_threads(),
             DeterministicAlgorithms = context?.DeterministicAlgorithms,
@@ -137,6 +145,8 @@ public sealed class ReproducibleEnvironment
             DotNetVersion = RuntimeInformation.FrameworkDescription,
             CudaDevices = cuda ? torch.cuda.device_count() : 0,
             CudaVersion = cuda ? CudaInfo.RuntimeVersion() : null,
+            CuDnnVersion = cuda ? CudaInfo.CuDnnVersion() : null,
+            CudaDeviceNames = cuda && CudaInfo.DeviceNames(torch.cuda.device_count()) is { Length: > 0 } names ? string.Join(", ", names) : null,
         };
 
         static string Version(Assembly assembly) =>
@@ -170,6 +180,8 @@ public sealed class ReproducibleEnvironment
         Compare("CPU vendor", CpuVendor, other.CpuVendor, "dropout masks are drawn through MKL on Intel CPUs only");
         Compare("CUDA", CudaVersion, other.CudaVersion, "CUDA kernels change between versions");
         Compare("CUDA devices", CudaDevices, other.CudaDevices, "CUDA generator state is kept per device");
+        Compare("cuDNN", CuDnnVersion, other.CuDnnVersion, "cuDNN's algorithms change between versions");
+        Compare("GPUs", CudaDeviceNames, other.CudaDeviceNames, "kernels are chosen and tuned per GPU");
         Compare("torch threads", TorchThreads, other.TorchThreads, "reductions split across threads can round differently");
         Compare("deterministic algorithms", DeterministicAlgorithms, other.DeterministicAlgorithms, "nondeterministic kernels may be used");
         Compare("cuDNN deterministic", DeterministicCuDnn, other.DeterministicCuDnn, "cuDNN may pick nondeterministic algorithms");
@@ -205,6 +217,8 @@ public sealed class ReproducibleEnvironment
         if (AllowTf32 is { } t) yield return (nameof(AllowTf32), Text(t));
         if (CudaVersion is not null) yield return (nameof(CudaVersion), CudaVersion);
         yield return (nameof(CudaDevices), Text(CudaDevices));
+        if (CuDnnVersion is not null) yield return (nameof(CuDnnVersion), CuDnnVersion);
+        if (CudaDeviceNames is not null) yield return (nameof(CudaDeviceNames), CudaDeviceNames);
         if (RootSeed is { } seed) yield return (nameof(RootSeed), Text(seed));
         if (Derivation is { } derivation) yield return (nameof(Derivation), derivation.ToString());
     }
@@ -236,6 +250,8 @@ public sealed class ReproducibleEnvironment
                 AllowTf32 = Bool(nameof(AllowTf32)),
                 CudaVersion = Get(nameof(CudaVersion)),
                 CudaDevices = Int(nameof(CudaDevices)),
+                CuDnnVersion = Get(nameof(CuDnnVersion)),
+                CudaDeviceNames = Get(nameof(CudaDeviceNames)),
                 RootSeed = Get(nameof(RootSeed)) is { } seed ? long.Parse(seed, NumberStyles.Integer, CultureInfo.InvariantCulture) : null,
                 Derivation = Get(nameof(Derivation)) is { } derivation ? Enum.Parse<BlockDerivation>(derivation) : null,
             };
@@ -250,7 +266,7 @@ public sealed class ReproducibleEnvironment
     public override string ToString() =>
         $"ReproducibleBlock {ReproducibleBlockVersion}, TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion ?? "unknown"} ({CpuCapability ?? "unknown"} kernels), "
         + $"{CpuModel} ({CpuVendor}), {OperatingSystem}, {DotNetVersion}, {TorchThreads}/{TorchInteropThreads} torch threads, "
-        + $"CUDA {CudaVersion ?? "none"} ({CudaDevices} devices), deterministic algorithms {Show(DeterministicAlgorithms)}, "
+        + $"CUDA {CudaVersion ?? "none"} ({CudaDevices} devices{(CudaDeviceNames is null ? "" : ": " + CudaDeviceNames)}), cuDNN {CuDnnVersion ?? "none"}, deterministic algorithms {Show(DeterministicAlgorithms)}, "
         + $"cuDNN deterministic {Show(DeterministicCuDnn)} benchmark {Show(BenchmarkCuDnn)}, TF32 {Show(AllowTf32)}, "
         + $"root seed {(RootSeed is { } seed ? seed.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}, {(Derivation?.ToString() ?? "no derivation")}";
 
