@@ -65,6 +65,36 @@ public static class Reproducible
     public static BlockScope InstanceBlock(long blockSeed, bool restoreOnExit = false) => Runtime.Enter(blockSeed, restoreOnExit, instance: true);
 
     /// <summary>
+    /// Enters <paramref name="owner"/>'s continuing block: a stream of its own that resumes where its previous call left
+    /// it. Put it around a module's <c>forward</c> (<c>using (Reproducible.ContinuingBlock(this)) { ... }</c>): every call
+    /// draws fresh dropout masks, reproducibly, and nothing outside sees its draws; another module's draws never shift
+    /// them.
+    /// </summary>
+    /// <param name="owner">Whose stream: typically the module itself. Held weakly: a collected owner takes its stream with it.</param>
+    /// <returns>The open block; dispose it to save the stream and put the enclosing stream back as it was.</returns>
+    /// <remarks>
+    /// <para>
+    /// The first entry starts from a state derived from the owner's key, as a block does: the key of its construction
+    /// path when it was built in a woven constructor, otherwise the key of the n-th new stream entered under the block
+    /// open at its first call. Two instances of one type therefore have different streams, and the same model built
+    /// again after <see cref="SetSeed"/> has the same ones. CPU, managed and CUDA state all continue; where CUDA state
+    /// cannot be read (no libtorch_cuda exports), each call gets a fresh CUDA seed derived from the stream's key and
+    /// call count instead: isolated and repeatable, but not one continuous Philox stream.
+    /// </para>
+    /// <para>
+    /// <see cref="Capture"/> records every stream's state and <see cref="Restore"/> puts them back, so a resumed run
+    /// continues every module's masks exactly; both are refused inside a continuing block (checkpoint between steps).
+    /// </para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="owner"/> is null.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="SetSeed"/> has not been called, or another thread or asynchronous flow has a block open.</exception>
+    public static BlockScope ContinuingBlock(object owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        return Runtime.EnterStream(owner);
+    }
+
+    /// <summary>
     /// A managed generator that follows the blocks like torch's: seeded by <see cref="SetSeed"/>, given its own state in
     /// each block, saved and restored with the others. Use it for what torch does not draw, such as data order
     /// (see <see cref="BlockShuffler"/>). It is the same instance for the whole process and, like any

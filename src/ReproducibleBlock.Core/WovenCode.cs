@@ -30,6 +30,16 @@ public static class WovenCode
         return Reproducible.InstanceBlock(blockSeed, restoreOnExit);
     }
 
+    /// <summary>
+    /// Gives <paramref name="owner"/>, whose woven constructor's block is the innermost open block, the continuing
+    /// stream keyed by that construction path (see <see cref="Reproducible.ContinuingBlock"/>).
+    /// </summary>
+    public static void RegisterStream(object owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        State.BlockRuntime.Shared.RegisterStream(owner);
+    }
+
     /// <summary>Marks that the next woven constructor to start is reached through <c>this(...)</c> and must not enter a block of its own.</summary>
     public static void ChainingToWovenConstructor() => t_chainedCallPending = true;
 }

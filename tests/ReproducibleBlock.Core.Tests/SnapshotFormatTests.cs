@@ -181,8 +181,9 @@ public sealed class SnapshotFormatTests
         for (int i = 0; i < model.Frames.Count; i++)
             AssertFrame(model.Frames[i], data.Frames[i], $"frame {i}");
 
-        // The writer writes version 2: version 1's payload, then the environment section (here absent: one 0 byte).
-        byte[] version2 = Seal([.. Layout.Payload(model), 0], version: 2);
+        // The writer writes version 2: version 1's payload, then the environment section (here absent: one 0 byte) and
+        // the continuing streams (here none: a u32 0).
+        byte[] version2 = Seal([.. Layout.Payload(model), 0, 0, 0, 0, 0], version: 2);
         CollectionAssert.AreEqual(version2, SnapshotFormat.Write(data), "Write of what was read");
         CollectionAssert.AreEqual(version2, SnapshotFormat.Write(ToData(model)), "Write of the same data built directly");
         Assert.IsNull(SnapshotFormat.Read(version2).Environment);

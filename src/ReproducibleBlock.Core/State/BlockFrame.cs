@@ -22,6 +22,18 @@ internal sealed class BlockFrame
 
     public bool RestoreOnExit { get; set; }
 
+    /// <summary>For a continuing block, the stream it resumes and saves on exit; null otherwise.</summary>
+    public ContinuingStream? Stream { get; set; }
+
+    /// <summary>
+    /// How many unregistered owners' streams were first entered directly under this frame. Not in snapshots: a resumed
+    /// run numbers its new owners from 0 again, so each finds the state its predecessor left.
+    /// </summary>
+    public long StreamCount { get; set; }
+
+    /// <summary>A spare state a continuing block's exit reads into, then trades with its stream's (no allocation per call).</summary>
+    public RngState? Spare { get; set; }
+
     /// <summary>The state before entry, for <see cref="RestoreOnExit"/>; allocated on first use and kept.</summary>
     public RngState? Saved { get; set; }
 
@@ -68,6 +80,8 @@ internal sealed class BlockFrame
         Ordinal = ordinal;
         Key = key;
         RestoreOnExit = restoreOnExit;
+        Stream = null;
+        StreamCount = 0;
         ExitCount = 0;
         _instances?.Clear();
     }

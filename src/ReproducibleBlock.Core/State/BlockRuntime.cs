@@ -27,6 +27,7 @@ internal sealed class BlockRuntime
     private Sources? _sources;
     private Seeding? _seeding;
     private SnapshotData? _pendingResume;
+    private readonly StreamRegistry _streams = new();
     private bool _warnedAboutSnapshots;
 
     /// <param name="cudaFactory">Stands in for CUDA detection (tests); null detects the real devices.</param>
@@ -112,6 +113,7 @@ internal sealed class BlockRuntime
                 throw;
             }
             _stack.Root.Open(owner: null, blockSeed: 0, ordinal: 0, key: rootKey, restoreOnExit: false);
+            _streams.Clear();
             Volatile.Write(ref _seeding, new Seeding(seed, strategy, reference));
         }
     }
@@ -162,6 +164,87 @@ internal sealed class BlockRuntime
     }
 
     /// <summary>
+    /// Enters <paramref name="owner"/>'s continuing block: its own stream, resumed where its last exit left it (the first
+    /// entry starts from the state derived from its key), and on exit saved and the enclosing stream put back.
+    /// </summary>
+    /// <remarks>
+    /// An owner registered by its woven constructor has the key of its construction path; any other gets, at its first
+    /// entry, the key of the n-th new stream under the block open then.
+    /// </remarks>
+    public BlockScope EnterStream(object owner)
+    {
+        lock (_gate)
+        {
+            Seeding seeding = _seeding ?? throw new InvalidOperationException(
+                $"The continuing block of a {owner.GetType().Name} was entered before any seed was set. Call Reproducible.SetSeed(seed) once at the start of the program.");
+            _stack.CheckSameFlow($"The continuing block of a {owner.GetType().Name}");
+            Sources sources = Sources();
+            BlockFrame parent = _stack.Top;
+            ContinuingStream? stream = _streams.Find(owner);
+            long ordinal = stream is null ? parent.StreamCount : 0;
+            ulong key = stream?.Key ?? KeyDerivation.Child(parent.Key, StreamRegistry.StreamSeed, ordinal);
+            RngState? resumed = stream is null ? _streams.PendingState(key) : stream.State;
+            BlockFrame frame = _stack.Next();
+            sources.Read(frame.Saved ??= sources.NewState());
+            try
+            {
+                if (resumed is null)
+                {
+                    KeyedDerivation.Instance.Enter(sources, key, StreamRegistry.StreamSeed);
+                }
+                else
+                {
+                    sources.Apply(resumed);
+                    sources.Cuda.ResumeStream(stream ?? new ContinuingStream(key));
+                }
+            }
+            catch
+            {
+                sources.Undo(frame.Saved!);
+                throw;
+            }
+
+            if (stream is null)
+            {
+                parent.StreamCount++;
+                stream = _streams.Add(owner, key);
+            }
+            stream.Entries++;
+            var scope = new BlockScope(this, StreamRegistry.StreamSeed, restoreOnExit: true);
+            frame.Open(scope, StreamRegistry.StreamSeed, ordinal, key, restoreOnExit: true);
+            frame.Stream = stream;
+            _stack.Push(scope);
+            return scope;
+        }
+    }
+
+    /// <summary>Snapshots are taken between steps: inside a continuing block, the stream being drawn has no resting state.</summary>
+    private void CheckNoStreamOpen(string what)
+    {
+        for (int i = 0; i < _stack.Depth; i++)
+        {
+            if (_stack[i].Stream is not null)
+            {
+                throw new InvalidOperationException(
+                    $"{what} cannot run inside a continuing block (a module's forward, or Reproducible.ContinuingBlock): its stream is being drawn. "
+                    + "Checkpoint between steps, outside the modules' calls.");
+            }
+        }
+    }
+
+    /// <summary>Gives <paramref name="owner"/>, built inside its woven constructor's block, the stream of that construction path.</summary>
+    public void RegisterStream(object owner)
+    {
+        lock (_gate)
+        {
+            if (_seeding is null || _streams.Find(owner) is not null)
+                return;
+            _stack.CheckSameFlow($"Registering the stream of a {owner.GetType().Name}");
+            _streams.Add(owner, KeyDerivation.Child(_stack.Top.Key, StreamRegistry.StreamSeed, 0));
+        }
+    }
+
+    /// <summary>
     /// Applies a pending <see cref="Resume"/> when the block just entered completes the path of its capture. A failed
     /// restore takes the entry back too (the restore itself changed nothing), so the caller sees a failed entry.
     /// </summary>
@@ -171,7 +254,7 @@ internal sealed class BlockRuntime
             return;
         try
         {
-            Volatile.Write(ref _seeding, Snapshots.Restore(pending, seeding, _stack, sources, Warn));
+            Volatile.Write(ref _seeding, Snapshots.Restore(pending, seeding, _stack, sources, _streams, Warn));
             _pendingResume = null;
         }
         catch
@@ -205,11 +288,12 @@ internal sealed class BlockRuntime
         lock (_gate)
         {
             _stack.CheckSameFlow("Resume");
+            CheckNoStreamOpen("Resume");
             Sources sources = Sources();
             if (snapshot.Current.Cpu.Length != sources.Cpu.StateSize || Snapshots.IsCapturedHere(snapshot, _seeding, _stack))
             {
                 // Restore now, or refuse now (a foreign libtorch) rather than when the blocks are entered.
-                Volatile.Write(ref _seeding, Snapshots.Restore(snapshot, _seeding, _stack, sources, Warn));
+                Volatile.Write(ref _seeding, Snapshots.Restore(snapshot, _seeding, _stack, sources, _streams, Warn));
                 _pendingResume = null;
                 return;
             }
@@ -235,10 +319,23 @@ internal sealed class BlockRuntime
             BlockFrame frame = _stack[index];
             if (frame.RestoreOnExit)
             {
-                // CUDA first, the step that can fail: a failed exit then leaves the block open with nothing moved.
                 Sources sources = Sources();
-                sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
-                sources.Apply(frame.Saved!);
+                if (frame.Stream is { } stream)
+                {
+                    // Read into the frame's spare state, so a failure leaves the stream's previous state intact; then trade.
+                    RngState ended = frame.Spare ??= sources.NewState();
+                    sources.Read(ended);
+                    sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
+                    sources.Apply(frame.Saved!);
+                    frame.Spare = stream.State;
+                    stream.State = ended;
+                }
+                else
+                {
+                    // CUDA first, the step that can fail: a failed exit then leaves the block open with nothing moved.
+                    sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
+                    sources.Apply(frame.Saved!);
+                }
             }
             _stack.Pop();
         }
@@ -270,13 +367,14 @@ internal sealed class BlockRuntime
         {
             Seeding seeding = _seeding ?? throw new InvalidOperationException("There is nothing to capture yet: call Reproducible.SetSeed(seed) first.");
             _stack.CheckSameFlow("Capture");
+            CheckNoStreamOpen("Capture");
             Sources sources = Sources();
             if (sources.Cuda.SnapshotWarning is { } warning && !_warnedAboutSnapshots)
             {
                 _warnedAboutSnapshots = true; // once: checkpoints are taken often
                 Warn(warning);
             }
-            return Snapshots.Capture(seeding, _stack, sources);
+            return Snapshots.Capture(seeding, _stack, sources, _streams);
         }
     }
 
@@ -285,7 +383,8 @@ internal sealed class BlockRuntime
         lock (_gate)
         {
             _stack.CheckSameFlow("Restore");
-            Seeding restored = Snapshots.Restore(snapshot, _seeding, _stack, Sources(), Warn);
+            CheckNoStreamOpen("Restore");
+            Seeding restored = Snapshots.Restore(snapshot, _seeding, _stack, Sources(), _streams, Warn);
             Volatile.Write(ref _seeding, restored);
         }
     }

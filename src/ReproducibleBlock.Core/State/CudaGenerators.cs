@@ -36,6 +36,12 @@ internal interface ICudaGenerators
     /// <see cref="Read"/> saved are written back: what CUDA continues from when they cannot be.
     /// </summary>
     void ContinueAfterRestoringExit(BlockFrame parent);
+
+    /// <summary>
+    /// Called when a continuing stream is entered again, after its saved state was written back: what CUDA continues
+    /// from when that state could not hold CUDA's.
+    /// </summary>
+    void ResumeStream(ContinuingStream stream);
 }
 
 /// <summary>No CUDA: every operation is free and does nothing.</summary>
@@ -53,6 +59,7 @@ internal sealed class NoCudaGenerators : ICudaGenerators
     public void Read(Span<CudaGeneratorState> states) { }
     public void Write(ReadOnlySpan<CudaGeneratorState> states) { }
     public void ContinueAfterRestoringExit(BlockFrame parent) { }
+    public void ResumeStream(ContinuingStream stream) { }
 }
 
 /// <summary>Exact CUDA state: every device's seed and offset are read, written back and carried by snapshots.</summary>
@@ -76,6 +83,8 @@ internal sealed class ExactCudaGenerators(ICudaDevices devices) : ICudaGenerator
     }
 
     public void ContinueAfterRestoringExit(BlockFrame parent) { } // the exact state was written back
+
+    public void ResumeStream(ContinuingStream stream) { } // the exact state was written back
 }
 
 /// <summary>
@@ -99,4 +108,8 @@ internal sealed class SeedOnlyCudaGenerators(ICudaSeeder seeder) : ICudaGenerato
         seeder.SeedAll(KeyDerivation.Continuation(parent.Key, parent.ExitCount));
         parent.ExitCount++; // counted once the exit happened, so a failed one is retried with the same seed
     }
+
+    /// <summary>A fresh seed per entry of the stream: isolated and repeatable, but not the Philox stream's continuation.</summary>
+    public void ResumeStream(ContinuingStream stream) =>
+        seeder.SeedAll(KeyDerivation.CudaSeed(KeyDerivation.Child(stream.Key, StreamRegistry.StreamSeed, unchecked((long)stream.Entries))));
 }

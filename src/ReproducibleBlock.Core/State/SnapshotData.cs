@@ -17,6 +17,8 @@ internal sealed class SnapshotData
     public required IReadOnlyList<FrameData> Frames { get; init; }
     /// <summary>What ran the code at capture; null in snapshots of format version 1.</summary>
     public ReproducibleEnvironment? Environment { get; init; }
+    /// <summary>Every continuing stream's saved state, by key, in key order; empty in version 1.</summary>
+    public IReadOnlyList<(ulong Key, RngState State)> Streams { get; init; } = [];
 }
 
 /// <summary>What a snapshot records of one level of the scope stack.</summary>

@@ -14,7 +14,7 @@ namespace ReproducibleBlock.State;
 /// <code>
 /// header   : "RBLKSNAP" (8 bytes) | u16 version = 1 | u32 payload length
 /// payload  : i64 root seed | u8 derivation | state reference | state current | frame root | u32 n | frame × n
-///            | environment (version 2 only)
+///            | environment | u32 s | (u64 stream key, state) × s   (version 2 only)
 /// state    : u32 cpu length | cpu bytes | u64 managed | u32 devices | (u64 seed, u64 offset) × devices
 /// frame    : i64 block seed | i64 ordinal | u8 restore | [state saved, when restore] | u32 m | (i64 seed, i64 count) × m | u64 exits
 /// environment : u8 present | [u32 m | (u16 length, UTF-8 name, u16 length, UTF-8 value) × m, when present]
@@ -47,6 +47,12 @@ internal static class SnapshotFormat
         foreach (FrameData frame in data.Frames)
             writer.Frame(frame);
         writer.Environment(data.Environment);
+        writer.U32((uint)data.Streams.Count);
+        foreach ((ulong key, RngState state) in data.Streams)
+        {
+            writer.U64(key);
+            writer.State(state);
+        }
 
         byte[] bytes = new byte[HeaderSize + payload.WrittenCount + TrailerSize];
         Magic.CopyTo(bytes);
@@ -91,6 +97,19 @@ internal static class SnapshotFormat
         for (uint i = 0; i < frameCount; i++)
             frames.Add(reader.Frame(derivation));
         ReproducibleEnvironment? environment = version >= 2 ? reader.Environment() : null;
+        var streams = new List<(ulong Key, RngState State)>();
+        if (version >= 2)
+        {
+            uint streamCount = reader.Count(minimumBytesEach: 8 + 4 + 8 + 4);
+            var keys = new HashSet<ulong>();
+            for (uint i = 0; i < streamCount; i++)
+            {
+                ulong key = reader.U64();
+                if (!keys.Add(key))
+                    throw new FormatException($"The snapshot records stream {key} twice.");
+                streams.Add((key, reader.State()));
+            }
+        }
         reader.End();
 
         foreach (RngState state in AllStates())
@@ -98,7 +117,7 @@ internal static class SnapshotFormat
             if (!state.SameShape(reference))
                 throw new FormatException("The snapshot's generator states differ in size from each other.");
         }
-        return new SnapshotData { RootSeed = rootSeed, Derivation = derivation, Reference = reference, Current = current, Root = root, Frames = frames, Environment = environment };
+        return new SnapshotData { RootSeed = rootSeed, Derivation = derivation, Reference = reference, Current = current, Root = root, Frames = frames, Environment = environment, Streams = streams };
 
         IEnumerable<RngState> AllStates()
         {
@@ -108,6 +127,8 @@ internal static class SnapshotFormat
                 if (frame.Saved is not null)
                     yield return frame.Saved;
             }
+            foreach ((_, RngState state) in streams)
+                yield return state;
         }
     }
 

@@ -7,7 +7,7 @@ namespace ReproducibleBlock.State;
 /// <summary>Capture and restore: between the live state (seeding, scope stack, sources) and <see cref="SnapshotData"/>.</summary>
 internal static class Snapshots
 {
-    public static SnapshotData Capture(Seeding seeding, ScopeStack stack, Sources sources)
+    public static SnapshotData Capture(Seeding seeding, ScopeStack stack, Sources sources, StreamRegistry streams)
     {
         ReproducibleEnvironment environment = ReproducibleEnvironment.Current(seeding.RootSeed, seeding.Derivation.Kind);
         RngState current = sources.NewState();
@@ -26,6 +26,7 @@ internal static class Snapshots
             Root = Describe(stack.Root),
             Frames = frames,
             Environment = environment,
+            Streams = streams.Capture(sources),
         };
 
         FrameData Describe(BlockFrame frame)
@@ -50,8 +51,9 @@ internal static class Snapshots
     /// <param name="seeding">The seeding in force; null before any SetSeed.</param>
     /// <param name="stack">The open blocks, which must be those open at capture.</param>
     /// <param name="sources">The generators to set.</param>
+    /// <param name="streams">The continuing streams, which take the states the snapshot recorded.</param>
     /// <param name="warn">Receives the warning when CUDA state cannot be restored on this machine.</param>
-    public static Seeding Restore(SnapshotData snapshot, Seeding? seeding, ScopeStack stack, Sources sources, Action<string> warn)
+    public static Seeding Restore(SnapshotData snapshot, Seeding? seeding, ScopeStack stack, Sources sources, StreamRegistry streams, Action<string> warn)
     {
         if (snapshot.Current.Cpu.Length != sources.Cpu.StateSize)
         {
@@ -89,6 +91,9 @@ internal static class Snapshots
 
         RngState reference = Local(snapshot.Reference);
         var restored = new Seeding(snapshot.RootSeed, Derivations.Create(snapshot.Derivation, snapshot.RootSeed, reference), reference);
+        var streamStates = new List<(ulong Key, RngState State)>(snapshot.Streams.Count);
+        foreach ((ulong key, RngState state) in snapshot.Streams)
+            streamStates.Add((key, Local(state)));
         var saved = new RngState?[stack.Depth];
         for (int i = 0; i < stack.Depth; i++)
             saved[i] = snapshot.Frames[i].Saved is { } state ? Local(state) : null;
@@ -104,6 +109,7 @@ internal static class Snapshots
             throw;
         }
 
+        streams.Restore(streamStates);
         stack.Root.Key = restored.RootKey;
         stack.Root.SetInstanceCounts(snapshot.Root.InstanceCounts);
         stack.Root.ExitCount = snapshot.Root.ExitCount;
