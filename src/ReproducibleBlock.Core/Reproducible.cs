@@ -140,7 +140,12 @@ public static class Reproducible
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="snapshot"/> is null.</exception>
     /// <exception cref="ArgumentException">The snapshot was captured with a libtorch whose CPU state has another size.</exception>
-    /// <exception cref="InvalidOperationException">Another thread or asynchronous flow has a block open.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The snapshot was captured inside blocks and <see cref="SetSeed"/> was not called with its seed and derivation
+    /// (its blocks could never be entered), Resume is called as deep as or deeper than the blocks open at capture, or
+    /// another thread or asynchronous flow has a block open. A SetSeed or Restore after Resume drops the waiting
+    /// snapshot (SetSeed with a warning), and leaving the snapshot's outermost block without applying it warns.
+    /// </exception>
     public static void Resume(RngSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);

@@ -23,6 +23,9 @@ public sealed class RngSnapshot
     /// <summary>The derivation given to <see cref="Reproducible.SetSeed"/> before this snapshot was captured.</summary>
     public BlockDerivation Derivation => Data.Derivation;
 
+    /// <summary>What ran the code at capture (see <see cref="ReproducibleEnvironment"/>); null for snapshots written by 0.1.0.</summary>
+    public ReproducibleEnvironment? Environment => Data.Environment;
+
     /// <summary>The snapshot as bytes (a versioned format with a checksum), to store beside a checkpoint.</summary>
     public byte[] ToBytes() => SnapshotFormat.Write(Data);
 

@@ -24,8 +24,12 @@ public sealed class EnvironmentTests : RuntimeTest
         Assert.AreEqual(5L, environment.RootSeed);
         Assert.AreEqual(BlockDerivation.ResetAndAdvance, environment.Derivation);
         Assert.AreEqual(TorchSharp.torch.get_num_threads(), environment.TorchThreads);
-        Assert.AreEqual(0, environment.CudaDevices);
-        Assert.IsNull(environment.CudaVersion);
+        if (!TorchSharp.torch.cuda.is_available())
+        {
+            Assert.AreEqual(0, environment.CudaDevices);
+            Assert.IsNull(environment.CudaVersion);
+            Assert.IsNull(environment.CuDnnVersion);
+        }
         Assert.IsFalse(environment.DeterministicAlgorithms);
         StringAssert.StartsWith(environment.ReproducibleBlockVersion, "0.");
         StringAssert.Contains(environment.ToString(), "root seed 5, ResetAndAdvance");
@@ -36,7 +40,7 @@ public sealed class EnvironmentTests : RuntimeTest
     public void CpuCapability_IsTheOneLibtorchWasToldToUse()
     {
         // ATEN_CPU_CAPABILITY is read when libtorch loads: the stream probe runs in a process of its own.
-        if (!OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
             Assert.Inconclusive("the capability is read on Linux x64 only");
         string probe = Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll");
         var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")

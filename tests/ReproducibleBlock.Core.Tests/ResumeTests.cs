@@ -212,4 +212,73 @@ public sealed class ResumeTests : RuntimeTest
         Assert.AreEqual(stream, torch.randint(0, 1L << 31, [1], generator: resumed.Resolve(rest[0]).Generator).item<long>());
         Assert.AreEqual(4L, resumed.Resolve(rest[0]).Position);
     }
+
+    [TestMethod]
+    public void Resume_ThatCouldNeverApply_IsRefused_AndSetSeedDropsAWaitingOne()
+    {
+        Reproducible.SetSeed(2);
+        RngSnapshot snapshot;
+        using (Reproducible.Block(1))
+        using (Reproducible.Block(9))
+            snapshot = Reproducible.Capture();
+
+        Reproducible.SetSeed(3);
+        var otherSeed = Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Resume(snapshot));
+        StringAssert.Contains(otherSeed.Message, "Call Reproducible.SetSeed(2, BlockDerivation.Keyed) first");
+
+        Reproducible.SetSeed(2);
+        using (Reproducible.Block(1))
+        using (Reproducible.Block(9))
+        using (Reproducible.Block(4))
+            Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Resume(snapshot), "deeper than the capture");
+
+        var warnings = new List<string>();
+        Action<string>? handler = Reproducible.WarningHandler;
+        Reproducible.WarningHandler = warnings.Add;
+        try
+        {
+            Reproducible.Resume(snapshot);
+            Assert.IsTrue(Reproducible.IsResumePending);
+            using (Reproducible.Block(1))
+            {
+                using (Reproducible.Block(8)) { } // not the captured path
+            }
+            Assert.HasCount(1, warnings, "leaving the snapshot's outermost block without applying it warns");
+            StringAssert.Contains(warnings[0], "was not applied");
+            Reproducible.SetSeed(2);
+            Assert.IsFalse(Reproducible.IsResumePending);
+            Assert.HasCount(2, warnings);
+            StringAssert.Contains(warnings[1], "call Resume after SetSeed");
+        }
+        finally
+        {
+            Reproducible.WarningHandler = handler;
+        }
+    }
+
+    [TestMethod]
+    public void Resume_WaitsThroughADecoyAtTheSameDepth()
+    {
+        Reproducible.SetSeed(2);
+        RngSnapshot snapshot;
+        long[] expected;
+        using (Reproducible.Block(1))
+        using (Reproducible.InstanceBlock(9))
+        {
+            snapshot = Reproducible.Capture();
+            expected = Draws.Torch(4);
+        }
+        Reproducible.SetSeed(2);
+        Reproducible.Resume(snapshot);
+        using (Reproducible.Block(2))
+        using (Reproducible.InstanceBlock(9)) { } // same depth, another path
+        using (Reproducible.Block(1))
+        {
+            using (Reproducible.Block(9, restoreOnExit: true)) { } // the same key, but a restoring block: another path
+            Assert.IsTrue(Reproducible.IsResumePending);
+            using (Reproducible.InstanceBlock(9))
+                CollectionAssert.AreEqual(expected, Draws.Torch(4));
+        }
+        Assert.IsFalse(Reproducible.IsResumePending);
+    }
 }

@@ -154,4 +154,40 @@ public sealed class SamplerTests : RuntimeTest
         var refused = Assert.ThrowsExactly<InvalidOperationException>(() => runtime.CurrentKey("A ReproducibleSampler's epoch"));
         StringAssert.Contains(refused.Message, "call Reproducible.SetSeed(seed)");
     }
+
+    [TestMethod]
+    public void AStreamUsedAfterItsThreadResolvedAnotherSample_Throws_RatherThanDrawAnothersNumbers()
+    {
+        Reproducible.SetSeed(1);
+        var sampler = new ReproducibleSampler(8, shuffle: false);
+        _ = sampler.ToArray();
+        SampleStream first = sampler.Resolve(0);
+        long drawnFirst = torch.randint(0, 1000, [1], generator: first.Generator).item<long>();
+        SampleStream second = sampler.Resolve(1); // mixup: the second sample resolved on the same thread
+        var stale = Assert.ThrowsExactly<InvalidOperationException>(() => first.Generator);
+        StringAssert.Contains(stale.Message, "no longer current");
+        Assert.ThrowsExactly<InvalidOperationException>(() => first.Random);
+        _ = second.Random.Next();
+        Assert.AreEqual(drawnFirst, torch.randint(0, 1000, [1], generator: sampler.Resolve(0).Generator).item<long>(), "resolving again gives the same stream");
+
+        var onAnotherThread = System.Threading.Tasks.Task.Run(() => second.Generator);
+        Assert.ThrowsExactly<InvalidOperationException>(() => onAnotherThread.GetAwaiter().GetResult());
+        var empty = Assert.ThrowsExactly<InvalidOperationException>(() => default(SampleStream).Generator);
+        StringAssert.Contains(empty.Message, "default value");
+    }
+
+    [TestMethod]
+    public void EnumeratingAgainMidEpoch_StopsTheEpochInProgress_SayingWhy()
+    {
+        Reproducible.SetSeed(1);
+        var sampler = new ReproducibleSampler(8);
+        using IEnumerator<long> epoch = sampler.GetEnumerator();
+        Assert.IsTrue(epoch.MoveNext());
+        Assert.AreEqual(1L, sampler.PositionInEpoch);
+        Assert.AreEqual(8, sampler.Count()); // LINQ enumerates it: a new epoch starts, and Count takes all of it
+        Assert.AreEqual(8L, sampler.PositionInEpoch, "the new epoch's position");
+        var refused = Assert.ThrowsExactly<InvalidOperationException>(() => epoch.MoveNext());
+        StringAssert.Contains(refused.Message, "Enumerate it once per epoch");
+        Assert.AreEqual(2L, sampler.NextEpoch);
+    }
 }

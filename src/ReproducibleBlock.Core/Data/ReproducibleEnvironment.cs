@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using ReproducibleBlock.Native;
@@ -19,7 +20,7 @@ namespace ReproducibleBlock;
 /// </remarks>
 public sealed class ReproducibleEnvironment
 {
-    private static readonly Lazy<ReproducibleEnvironment> Fixed = new(ReadFixed);
+    private static readonly Lazy<ReproducibleEnvironment> Fixed = new(ReadFixed, System.Threading.LazyThreadSafetyMode.PublicationOnly);
 
     /// <summary>This library's version.</summary>
     public string ReproducibleBlockVersion { get; internal init; } = "";
@@ -60,8 +61,11 @@ public sealed class ReproducibleEnvironment
     /// <summary>Whether cuDNN's benchmark mode is on; null when unknown.</summary>
     public bool? BenchmarkCuDnn { get; internal init; }
 
-    /// <summary>Whether TF32 is allowed in CUDA matrix products and in cuDNN (TorchSharp's <c>allow_tf32</c> switches).</summary>
-    public bool? AllowTf32 { get; internal init; }
+    /// <summary>Whether TF32 is allowed in CUDA matrix products (TorchSharp's <c>backends.cuda.matmul.allow_tf32</c>).</summary>
+    public bool? AllowTf32Matmul { get; internal init; }
+
+    /// <summary>Whether TF32 is allowed in cuDNN convolutions (TorchSharp's <c>backends.cudnn.allow_tf32</c>, on by default).</summary>
+    public bool? AllowTf32CuDnn { get; internal init; }
 
     /// <summary>The CUDA runtime version ("13.0"); null without CUDA or when unknown.</summary>
     public string? CudaVersion { get; internal init; }
@@ -101,7 +105,7 @@ public sealed class ReproducibleEnvironment
         {
             context = LibTorchContext.Instance;
         }
-        catch (PlatformNotSupportedException)
+        catch (Exception e) when (e is PlatformNotSupportedException or InvalidOperationException)
         {
             // the switches are unknown here
         }
@@ -119,12 +123,13 @@ public sealed class ReproducibleEnvironment
             CudaDevices = fixedPart.CudaDevices,
             CuDnnVersion = fixedPart.CuDnnVersion,
             CudaDeviceNames = fixedPart.CudaDeviceNames,
-            TorchThreads = torch.get_num_threads(),
-            TorchInteropThreads = torch.get_num_interop_threads(),
+            TorchThreads = Try(() => (int?)torch.get_num_threads()) ?? 0,
+            TorchInteropThreads = Try(() => (int?)torch.get_num_interop_threads()) ?? 0,
             DeterministicAlgorithms = context?.DeterministicAlgorithms,
             DeterministicCuDnn = context?.DeterministicCuDnn,
             BenchmarkCuDnn = context?.BenchmarkCuDnn,
-            AllowTf32 = torch.backends.cuda.matmul.allow_tf32 || torch.backends.cudnn.allow_tf32,
+            AllowTf32Matmul = Try(() => (bool?)torch.backends.cuda.matmul.allow_tf32),
+            AllowTf32CuDnn = Try(() => (bool?)torch.backends.cudnn.allow_tf32),
             RootSeed = rootSeed,
             Derivation = derivation,
         };
@@ -137,16 +142,16 @@ public sealed class ReproducibleEnvironment
         {
             ReproducibleBlockVersion = Version(typeof(Reproducible).Assembly),
             TorchSharpVersion = Version(typeof(torch).Assembly),
-            LibTorchVersion = LibTorchInfo.Version(),
-            CpuCapability = LibTorchInfo.CpuCapability(),
-            CpuModel = LibTorchInfo.CpuModel(),
-            CpuVendor = LibTorchInfo.CpuVendor(),
+            LibTorchVersion = Try(LibTorchInfo.Version),
+            CpuCapability = Try(LibTorchInfo.CpuCapability),
+            CpuModel = Try(LibTorchInfo.CpuModel) ?? "unknown",
+            CpuVendor = Try(LibTorchInfo.CpuVendor) ?? "unknown",
             OperatingSystem = RuntimeInformation.OSDescription,
             DotNetVersion = RuntimeInformation.FrameworkDescription,
             CudaDevices = cuda ? torch.cuda.device_count() : 0,
-            CudaVersion = cuda ? CudaInfo.RuntimeVersion() : null,
-            CuDnnVersion = cuda ? CudaInfo.CuDnnVersion() : null,
-            CudaDeviceNames = cuda && CudaInfo.DeviceNames(torch.cuda.device_count()) is { Length: > 0 } names ? string.Join(", ", names) : null,
+            CudaVersion = cuda ? Try(CudaInfo.RuntimeVersion) : null,
+            CuDnnVersion = cuda ? Try(CudaInfo.CuDnnVersion) : null,
+            CudaDeviceNames = cuda ? Try(() => CudaInfo.DeviceNames(torch.cuda.device_count()) is { Length: > 0 } names ? string.Join(", ", names) : null) : null,
         };
 
         static string Version(Assembly assembly) =>
@@ -154,9 +159,23 @@ public sealed class ReproducibleEnvironment
             ?? assembly.GetName().Version?.ToString() ?? "unknown";
     }
 
+    /// <summary>One value of the record, or null when reading it failed: the record never makes a capture fail.</summary>
+    private static T? Try<T>(Func<T?> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return default;
+        }
+    }
+
     /// <summary>
     /// The differences from <paramref name="other"/> that can change what a run computes, one sentence each; empty when
-    /// there are none. The seeding and the thread counts are compared too.
+    /// there are none. The seeding and the intra-op thread count are compared too; the operating system (whose version
+    /// names the kernel build) and the inter-op thread count are recorded but not compared.
     /// </summary>
     public IReadOnlyList<string> DifferencesFrom(ReproducibleEnvironment other) => DifferencesFrom(other, includeSeeding: true);
 
@@ -171,7 +190,8 @@ public sealed class ReproducibleEnvironment
             if (!EqualityComparer<T>.Default.Equals(mine, theirs))
                 differences.Add($"{what}: {Show(theirs)} there, {Show(mine)} here ({why})");
         }
-        static string Show<T>(T value) => value?.ToString() ?? "unknown";
+        // Values may come from a snapshot made elsewhere: keep control characters out of the warning.
+        static string Show<T>(T value) => value is null ? "unknown" : new string(value.ToString()!.Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
         Compare("libtorch", LibTorchVersion, other.LibTorchVersion, "kernels and their numerics change between versions");
         Compare("TorchSharp", TorchSharpVersion, other.TorchSharpVersion, "the bindings and their defaults");
@@ -186,13 +206,13 @@ public sealed class ReproducibleEnvironment
         Compare("deterministic algorithms", DeterministicAlgorithms, other.DeterministicAlgorithms, "nondeterministic kernels may be used");
         Compare("cuDNN deterministic", DeterministicCuDnn, other.DeterministicCuDnn, "cuDNN may pick nondeterministic algorithms");
         Compare("cuDNN benchmark", BenchmarkCuDnn, other.BenchmarkCuDnn, "benchmark mode picks algorithms by timing");
-        Compare("TF32", AllowTf32, other.AllowTf32, "TF32 rounds CUDA matrix products");
+        Compare("TF32 in matrix products", AllowTf32Matmul, other.AllowTf32Matmul, "TF32 rounds CUDA matrix products");
+        Compare("TF32 in cuDNN", AllowTf32CuDnn, other.AllowTf32CuDnn, "TF32 rounds cuDNN convolutions");
         if (includeSeeding)
         {
             Compare("root seed", RootSeed, other.RootSeed, "every stream derives from it");
             Compare("derivation", Derivation, other.Derivation, "blocks derive their state differently");
         }
-        Compare("operating system", OperatingSystem, other.OperatingSystem, "its math library");
         Compare(".NET", DotNetVersion, other.DotNetVersion, "managed math");
         return differences;
     }
@@ -214,7 +234,8 @@ public sealed class ReproducibleEnvironment
         if (DeterministicAlgorithms is { } d) yield return (nameof(DeterministicAlgorithms), Text(d));
         if (DeterministicCuDnn is { } c) yield return (nameof(DeterministicCuDnn), Text(c));
         if (BenchmarkCuDnn is { } b) yield return (nameof(BenchmarkCuDnn), Text(b));
-        if (AllowTf32 is { } t) yield return (nameof(AllowTf32), Text(t));
+        if (AllowTf32Matmul is { } t) yield return (nameof(AllowTf32Matmul), Text(t));
+        if (AllowTf32CuDnn is { } tc) yield return (nameof(AllowTf32CuDnn), Text(tc));
         if (CudaVersion is not null) yield return (nameof(CudaVersion), CudaVersion);
         yield return (nameof(CudaDevices), Text(CudaDevices));
         if (CuDnnVersion is not null) yield return (nameof(CuDnnVersion), CuDnnVersion);
@@ -247,13 +268,14 @@ public sealed class ReproducibleEnvironment
                 DeterministicAlgorithms = Bool(nameof(DeterministicAlgorithms)),
                 DeterministicCuDnn = Bool(nameof(DeterministicCuDnn)),
                 BenchmarkCuDnn = Bool(nameof(BenchmarkCuDnn)),
-                AllowTf32 = Bool(nameof(AllowTf32)),
+                AllowTf32Matmul = Bool(nameof(AllowTf32Matmul)),
+                AllowTf32CuDnn = Bool(nameof(AllowTf32CuDnn)),
                 CudaVersion = Get(nameof(CudaVersion)),
                 CudaDevices = Int(nameof(CudaDevices)),
                 CuDnnVersion = Get(nameof(CuDnnVersion)),
                 CudaDeviceNames = Get(nameof(CudaDeviceNames)),
                 RootSeed = Get(nameof(RootSeed)) is { } seed ? long.Parse(seed, NumberStyles.Integer, CultureInfo.InvariantCulture) : null,
-                Derivation = Get(nameof(Derivation)) is { } derivation ? Enum.Parse<BlockDerivation>(derivation) : null,
+                Derivation = Get(nameof(Derivation)) is { } derivation ? ParseDerivation(derivation) : null,
             };
         }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
@@ -262,12 +284,17 @@ public sealed class ReproducibleEnvironment
         }
     }
 
+    private static BlockDerivation ParseDerivation(string text) =>
+        text is nameof(BlockDerivation.Keyed) or nameof(BlockDerivation.ResetAndAdvance)
+            ? Enum.Parse<BlockDerivation>(text)
+            : throw new FormatException($"'{text}' is not a derivation.");
+
     /// <inheritdoc />
     public override string ToString() =>
         $"ReproducibleBlock {ReproducibleBlockVersion}, TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion ?? "unknown"} ({CpuCapability ?? "unknown"} kernels), "
         + $"{CpuModel} ({CpuVendor}), {OperatingSystem}, {DotNetVersion}, {TorchThreads}/{TorchInteropThreads} torch threads, "
         + $"CUDA {CudaVersion ?? "none"} ({CudaDevices} devices{(CudaDeviceNames is null ? "" : ": " + CudaDeviceNames)}), cuDNN {CuDnnVersion ?? "none"}, deterministic algorithms {Show(DeterministicAlgorithms)}, "
-        + $"cuDNN deterministic {Show(DeterministicCuDnn)} benchmark {Show(BenchmarkCuDnn)}, TF32 {Show(AllowTf32)}, "
+        + $"cuDNN deterministic {Show(DeterministicCuDnn)} benchmark {Show(BenchmarkCuDnn)}, TF32 matmul {Show(AllowTf32Matmul)} cuDNN {Show(AllowTf32CuDnn)}, "
         + $"root seed {(RootSeed is { } seed ? seed.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}, {(Derivation?.ToString() ?? "no derivation")}";
 
     private static string Show(bool? value) => value is { } v ? (v ? "on" : "off") : "unknown";

@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Threading;
@@ -26,10 +27,23 @@ namespace ReproducibleBlock;
 /// <c>manual_seed</c>, whose 32 bits would make sample-epochs collide), and sample streams never touch torch's or
 /// <see cref="Reproducible.Random"/>'s global generators, so they are safe on worker threads while the main flow draws
 /// inside blocks. The sampler yields every index once per epoch, so an index identifies its draw within an epoch.
+/// Two samplers with the same stream seed whose epochs start in the same block get the same streams: give each
+/// sampler of a run its own stream seed (a new sampler per fold, for instance).
 /// </para>
 /// </remarks>
+[DebuggerDisplay("Count = {Count}, epochs started = {EpochsStarted}, position in epoch = {PositionInEpoch}")]
+[DebuggerTypeProxy(typeof(DebugView))] // the debugger's Results View would enumerate it, which starts an epoch
 public sealed class ReproducibleSampler : IEnumerable<long>
 {
+    private sealed class DebugView(ReproducibleSampler sampler)
+    {
+        public long Count => sampler.Count;
+        public bool Shuffle => sampler.Shuffle;
+        public long StreamSeed => sampler.StreamSeed;
+        public long EpochsStarted => sampler.EpochsStarted;
+        public long PositionInEpoch => sampler.PositionInEpoch;
+    }
+
     private static ReadOnlySpan<byte> Magic => "RBLKSAMP"u8;
     private const ushort FormatVersion = 1;
 
@@ -84,6 +98,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>
             {
                 _current = resumed;
                 _resumeAt = null;
+                Volatile.Write(ref _handedOut, _resumePosition);
                 return HandOut(resumed, _resumePosition);
             }
         }
@@ -106,6 +121,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>
             long number = _epochsStarted;
             epoch = new Epoch(number, KeyDerivation.Epoch(blockKey, StreamSeed, number), order);
             _current = epoch;
+            Volatile.Write(ref _handedOut, 0);
             Interlocked.Increment(ref _epochsStarted);
         }
         return HandOut(epoch, 0);
@@ -114,11 +130,30 @@ public sealed class ReproducibleSampler : IEnumerable<long>
     /// <summary>The epoch's indices from <paramref name="position"/> on, counting what the DataLoader takes.</summary>
     private IEnumerator<long> HandOut(Epoch epoch, long position)
     {
-        Volatile.Write(ref _handedOut, position);
         for (long next = position; next < epoch.Order.LongLength; next++)
         {
+            if (!ReferenceEquals(Volatile.Read(ref _current), epoch))
+            {
+                throw new InvalidOperationException(
+                    $"Epoch {epoch.Number} of this sampler was still being taken when another epoch started or a state was loaded: enumerating the sampler "
+                    + "starts an epoch (LINQ's Count or ToList on it does too), and the streams of the samples still to come would be the new epoch's. "
+                    + "Enumerate it once per epoch, through the DataLoader.");
+            }
             Volatile.Write(ref _handedOut, next + 1);
             yield return epoch.Order[next];
+        }
+    }
+
+    /// <summary>
+    /// The number of the epoch the next enumeration gives: the saved epoch after <see cref="LoadState"/> of an unfinished
+    /// one (which continues it), else <see cref="EpochsStarted"/>.
+    /// </summary>
+    public long NextEpoch
+    {
+        get
+        {
+            lock (_gate)
+                return _resumeAt?.Number ?? _epochsStarted;
         }
     }
 
@@ -133,33 +168,36 @@ public sealed class ReproducibleSampler : IEnumerable<long>
         {
             Epoch? epoch = _resumeAt ?? _current;
             long next = _resumeAt is not null ? _resumePosition : Volatile.Read(ref _handedOut);
-            var bytes = new List<byte>(64 + (epoch is null ? 0 : 8 * (int)Count));
-            bytes.AddRange(Magic);
-            bytes.AddRange(BitConverter.GetBytes(FormatVersion));
-            AddInt64(Count);
-            bytes.Add(Shuffle ? (byte)1 : (byte)0);
-            AddInt64(StreamSeed);
-            AddInt64(_epochsStarted);
-            bytes.Add(epoch is null ? (byte)0 : (byte)1);
+            long size = 8 + 2 + 8 + 1 + 8 + 8 + 1 + (epoch is null ? 0 : 8 + 8 + 8 + 8 * Count) + 8;
+            byte[] bytes = new byte[checked((int)size)];
+            var rest = bytes.AsSpan();
+            Magic.CopyTo(rest);
+            rest = rest[8..];
+            BinaryPrimitives.WriteUInt16LittleEndian(rest, FormatVersion);
+            rest = rest[2..];
+            Put(ref rest, Count);
+            rest[0] = Shuffle ? (byte)1 : (byte)0;
+            rest = rest[1..];
+            Put(ref rest, StreamSeed);
+            Put(ref rest, _epochsStarted);
+            rest[0] = epoch is null ? (byte)0 : (byte)1;
+            rest = rest[1..];
             if (epoch is not null)
             {
-                AddInt64(epoch.Number);
-                AddInt64(unchecked((long)epoch.Key));
-                AddInt64(next);
+                Put(ref rest, epoch.Number);
+                Put(ref rest, unchecked((long)epoch.Key));
+                Put(ref rest, next);
                 foreach (long index in epoch.Order)
-                    AddInt64(index);
+                    Put(ref rest, index);
             }
-            byte[] body = [.. bytes];
-            byte[] sealedBytes = new byte[body.Length + 8];
-            body.CopyTo(sealedBytes, 0);
-            BinaryPrimitives.WriteUInt64LittleEndian(sealedBytes.AsSpan(body.Length), XxHash64.HashToUInt64(body));
-            return sealedBytes;
+            int end = bytes.Length - 8;
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(end), XxHash64.HashToUInt64(bytes.AsSpan(0, end)));
+            return bytes;
 
-            void AddInt64(long value)
+            static void Put(ref Span<byte> rest, long value)
             {
-                Span<byte> buffer = stackalloc byte[8];
-                BinaryPrimitives.WriteInt64LittleEndian(buffer, value);
-                bytes.AddRange(buffer.ToArray());
+                BinaryPrimitives.WriteInt64LittleEndian(rest, value);
+                rest = rest[8..];
             }
         }
     }

@@ -12,7 +12,8 @@ namespace ReproducibleBlock;
 /// </summary>
 /// <remarks>
 /// Both generators belong to the thread that resolved the sample and are reused for its next sample, so draw from
-/// them before that thread resolves another one. <c>torch.Generator</c> is CPU-only in TorchSharp 0.107: draw
+/// them before that thread resolves another one: a stream used after that, or on another thread, throws rather than
+/// drawing another sample's numbers. <c>torch.Generator</c> is CPU-only in TorchSharp 0.107: draw
 /// augmentation on CPU tensors (the usual place for it) and move the result.
 /// </remarks>
 public readonly struct SampleStream
@@ -20,20 +21,29 @@ public readonly struct SampleStream
     [ThreadStatic]
     private static PerThread? t_perThread;
 
+    private readonly PerThread? _generators;
+    private readonly long _generation;
+
     private SampleStream(PerThread generators, long index, long epoch, long position)
     {
-        Generator = generators.Torch;
-        Random = generators.Managed;
+        _generators = generators;
+        _generation = generators.Generation;
         Index = index;
         Epoch = epoch;
         Position = position;
     }
 
     /// <summary>The torch CPU generator set to this sample's state.</summary>
-    public torch.Generator Generator { get; }
+    /// <exception cref="InvalidOperationException">The stream is not current: see <see cref="Random"/>.</exception>
+    public torch.Generator Generator => Current().Torch;
 
     /// <summary>A managed generator set to this sample's state.</summary>
-    public Random Random { get; }
+    /// <exception cref="InvalidOperationException">
+    /// The stream is the default value, is used on another thread than the one that resolved it, or that thread has
+    /// resolved another sample since (the generators are the thread's, set per sample): draw from each sample's stream
+    /// before resolving the next, on the same thread.
+    /// </exception>
+    public Random Random => Current().Managed;
 
     /// <summary>The sample's index in the dataset.</summary>
     public long Index { get; }
@@ -43,6 +53,19 @@ public readonly struct SampleStream
 
     /// <summary>The sample's position in the epoch's order.</summary>
     public long Position { get; }
+
+    private PerThread Current()
+    {
+        if (_generators is null)
+            throw new InvalidOperationException("This SampleStream is a default value: get streams from ReproducibleSampler.Resolve.");
+        if (!ReferenceEquals(t_perThread, _generators) || _generators.Generation != _generation)
+        {
+            throw new InvalidOperationException(
+                $"The stream of sample {Index} is no longer current: its thread's generators were set to another sample since, or it is used on another thread. "
+                + "Draw from each sample's stream before resolving the next (mixup: draw for the first sample, then resolve the second), on the thread that resolved it.");
+        }
+        return _generators;
+    }
 
     internal static SampleStream For(ulong key, long index, long epoch, long position)
     {
@@ -67,8 +90,12 @@ public readonly struct SampleStream
 
         public BlockRandom Managed { get; } = new(0);
 
+        /// <summary>Counts the samples set, so a stream can tell it was superseded.</summary>
+        public long Generation { get; private set; }
+
         public void Set(ulong key)
         {
+            Generation++;
             if (_state.NumberOfElements == CpuGeneratorState.Size)
             {
                 CpuGeneratorState.Derive(key, _state.bytes);

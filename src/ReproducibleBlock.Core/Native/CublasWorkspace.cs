@@ -9,6 +9,8 @@ internal static class CublasWorkspace
     internal const string CublasVariable = "CUBLAS_WORKSPACE_CONFIG";
     internal const string CublasDeterministicConfig = ":4096:8";
 
+    private static int s_warned;
+
     /// <summary>
     /// cuBLAS reads CUBLAS_WORKSPACE_CONFIG when it creates a handle, which libtorch does on the first CUDA matrix
     /// product of each thread and stream; a handle created before the variable is set keeps a workspace that can make
@@ -21,6 +23,8 @@ internal static class CublasWorkspace
         if (current is CublasDeterministicConfig or ":16:8")
             return;
         NativeEnvironment.Set(CublasVariable, CublasDeterministicConfig);
+        if (System.Threading.Interlocked.Exchange(ref s_warned, 1) == 1)
+            return;
         warn($"{CublasVariable} was {(current is null ? "not set" : $"'{current}'")}; it is now {CublasDeterministicConfig}, which cuBLAS applies to the handles it "
             + "creates from now on. If CUDA matrix products already ran in this process, their handles keep the old workspace: set "
             + $"{CublasVariable}={CublasDeterministicConfig} in the environment before the process starts, as PyTorch's documentation asks.");

@@ -6,7 +6,8 @@ namespace ReproducibleBlock.Native;
 /// <summary>
 /// The process's native environment, which native code (cuBLAS) reads. On Unix, .NET's
 /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> changes only a managed copy, so variables that
-/// native code must see are read and written through the C library.
+/// native code must see are read and written through the C library. <c>setenv</c> is not safe against a concurrent
+/// <c>getenv</c> on another thread: set variables at start-up, before worker threads run.
 /// </summary>
 internal static partial class NativeEnvironment
 {

@@ -114,6 +114,11 @@ internal sealed class BlockRuntime
             }
             _stack.Root.Open(owner: null, blockSeed: 0, ordinal: 0, key: rootKey, restoreOnExit: false);
             _streams.Clear();
+            if (_pendingResume is not null)
+            {
+                _pendingResume = null;
+                Warn("SetSeed dropped the snapshot that Resume was waiting to apply: call Resume after SetSeed.");
+            }
             Volatile.Write(ref _seeding, new Seeding(seed, strategy, reference));
         }
     }
@@ -246,7 +251,8 @@ internal sealed class BlockRuntime
 
     /// <summary>
     /// Applies a pending <see cref="Resume"/> when the block just entered completes the path of its capture. A failed
-    /// restore takes the entry back too (the restore itself changed nothing), so the caller sees a failed entry.
+    /// restore takes the entry's bookkeeping back too (and, for a restoring block, its generators); the generators of a
+    /// plain block stay at the block's state, as after any failed entry.
     /// </summary>
     private void ResumeOnEntry(SnapshotData pending, Seeding seeding, Sources sources, BlockFrame parent, long blockSeed, bool instance)
     {
@@ -297,6 +303,20 @@ internal sealed class BlockRuntime
                 _pendingResume = null;
                 return;
             }
+            // Refuse what could never apply, rather than wait for it silently.
+            if (_seeding is null || _seeding.RootSeed != snapshot.RootSeed || _seeding.Derivation.Kind != snapshot.Derivation)
+            {
+                string now = _seeding is null ? "before any SetSeed" : _seeding.ToString();
+                throw new InvalidOperationException(
+                    $"The snapshot was captured inside blocks after SetSeed({snapshot.RootSeed}, {snapshot.Derivation}); Resume was called {now}, so its blocks "
+                    + $"would never derive the same keys. Call Reproducible.SetSeed({snapshot.RootSeed}, BlockDerivation.{snapshot.Derivation}) first.");
+            }
+            if (snapshot.Frames.Count <= _stack.Depth)
+            {
+                throw new InvalidOperationException(
+                    $"Resume was called inside blocks {_stack.Describe()}, deeper than (or as deep as) the blocks open at capture, where they could never be entered: "
+                    + "call it where the snapshot was captured, or outside every block.");
+            }
             _pendingResume = snapshot;
         }
     }
@@ -317,6 +337,12 @@ internal sealed class BlockRuntime
             }
             _stack.CheckOwnedByThisFlow(scope);
             BlockFrame frame = _stack[index];
+            if (_pendingResume is { } pending && index == 0 && frame.Key == KeyDerivation.Child(_stack.Root.Key, pending.Frames[0].BlockSeed, pending.Frames[0].Ordinal))
+            {
+                Warn($"block {frame.BlockSeed}, the outermost block of the snapshot given to Resume, is being left, but the snapshot was not applied: "
+                    + $"the blocks inside it ({string.Join(" > ", System.Linq.Enumerable.Select(pending.Frames, f => f.BlockSeed))}) were not entered as at capture. "
+                    + "The run goes on without it.");
+            }
             if (frame.RestoreOnExit)
             {
                 Sources sources = Sources();
@@ -358,7 +384,10 @@ internal sealed class BlockRuntime
     internal void AbandonOpenBlocks()
     {
         lock (_gate)
+        {
             _stack.Abandon();
+            _pendingResume = null;
+        }
     }
 
     public SnapshotData Capture()
@@ -386,6 +415,7 @@ internal sealed class BlockRuntime
             CheckNoStreamOpen("Restore");
             Seeding restored = Snapshots.Restore(snapshot, _seeding, _stack, Sources(), _streams, Warn);
             Volatile.Write(ref _seeding, restored);
+            _pendingResume = null; // a restore supersedes a resume still waiting
         }
     }
 }

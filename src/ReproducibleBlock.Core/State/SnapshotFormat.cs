@@ -12,7 +12,7 @@ namespace ReproducibleBlock.State;
 /// </summary>
 /// <remarks>
 /// <code>
-/// header   : "RBLKSNAP" (8 bytes) | u16 version = 1 | u32 payload length
+/// header   : "RBLKSNAP" (8 bytes) | u16 version (1 or 2) | u32 payload length
 /// payload  : i64 root seed | u8 derivation | state reference | state current | frame root | u32 n | frame × n
 ///            | environment | u32 s | (u64 stream key, state) × s   (version 2 only)
 /// state    : u32 cpu length | cpu bytes | u64 managed | u32 devices | (u64 seed, u64 offset) × devices
