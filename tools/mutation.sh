@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mutation testing of ReproducibleBlock.Core with the Core tests (dotnet-stryker 5.1.0, a local tool).
-# Soak and build-step tests are filtered out for time. Not mutated: the real CUDA interop (State/CudaDevices.cs:
+# Soak, build-step and example (subprocess) tests are filtered out for time. Not mutated: the real CUDA interop (State/CudaDevices.cs:
 # libtorch_cuda's exports, TorchSharp's CUDA seeding, detection), the other native interop (Native/: libtorch's
 # context switches, libc's environment, per platform) and the woven entry points (WovenCode.cs): the first two need a
 # GPU or another platform to run every path, the last is exercised by the weaving tests.
