@@ -49,8 +49,7 @@ internal static class Trainer
         var epochs = new List<EpochSummary>();
 
         // The epoch the sampler's next enumeration gives, counted from 1: after LoadState, the unfinished epoch it stopped in.
-        bool unfinished = sampler.EpochsStarted > 0 && sampler.PositionInEpoch < sampler.Count;
-        int first = (int)sampler.EpochsStarted + (unfinished ? 0 : 1);
+        int first = (int)sampler.NextEpoch + 1;
         for (int epoch = first; epoch <= plan.Epochs; epoch++)
         {
             double lossSum = 0;
