@@ -259,4 +259,87 @@ public sealed class ContinuingBlockTests : RuntimeTest
             }
         }
     }
+
+    [TestMethod]
+    public void SnapshotOperations_InsideAContinuingBlock_AreRefusedByName()
+    {
+        Reproducible.SetSeed(5);
+        RngSnapshot snapshot = Reproducible.Capture();
+        var owner = new Owner();
+        using (Reproducible.ContinuingBlock(owner))
+        {
+            StringAssert.StartsWith(Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Restore(snapshot)).Message, "Restore cannot run inside a continuing block");
+            StringAssert.StartsWith(Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Resume(snapshot)).Message, "Resume cannot run inside a continuing block");
+            StringAssert.StartsWith(Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Capture()).Message, "Capture cannot run inside a continuing block");
+        }
+    }
+
+    [TestMethod]
+    public void ContinuingBlock_BeforeSetSeed_SaysWhatToCall()
+    {
+        var runtime = new BlockRuntime(_ => NoCudaGenerators.Instance);
+        var refused = Assert.ThrowsExactly<InvalidOperationException>(() => runtime.EnterStream(new Owner()));
+        StringAssert.Contains(refused.Message, "The continuing block of a Owner was entered before any seed was set");
+        runtime.RegisterStream(new Owner()); // nothing to register before a seed: no error either
+    }
+
+    [TestMethod]
+    public void Registering_Twice_KeepsTheFirstKey()
+    {
+        Reproducible.SetSeed(5);
+        var owner = new Owner();
+        using (Reproducible.InstanceBlock(10)) WovenCode.RegisterStream(owner);
+        using (Reproducible.InstanceBlock(11)) WovenCode.RegisterStream(owner);
+        ulong first = StreamModelTests.ChildKey(StreamModelTests.ChildKey(StreamModelTests.RootKey(5), 10), StreamRegistry.StreamSeed);
+        using (Reproducible.ContinuingBlock(owner))
+            Assert.AreEqual(unchecked((long)first), torch.initial_seed());
+    }
+
+    [TestMethod]
+    public void ContinuingBlocks_FromAnotherFlow_AreRefused()
+    {
+        Reproducible.SetSeed(5);
+        var owner = new Owner();
+        using (Reproducible.Block(1))
+        {
+            Exception? seen = null;
+            var thread = new System.Threading.Thread(() =>
+            {
+                try
+                {
+                    owner.Forward();
+                }
+                catch (Exception e)
+                {
+                    seen = e;
+                }
+            });
+            using (System.Threading.ExecutionContext.SuppressFlow())
+                thread.Start();
+            thread.Join();
+            Assert.IsInstanceOfType<InvalidOperationException>(seen);
+            StringAssert.StartsWith(seen.Message, "The continuing block of a Owner cannot run on this thread or task");
+        }
+    }
+
+    [TestMethod]
+    public void NestedStreams_AreNumberedUnderTheirEnclosingBlock()
+    {
+        Reproducible.SetSeed(5);
+        var a = new Owner();
+        var b = new Owner();
+        ulong root = StreamModelTests.RootKey(5);
+        using (Reproducible.ContinuingBlock(a))
+        {
+            Assert.AreEqual(unchecked((long)StreamModelTests.ChildKey(root, StreamRegistry.StreamSeed, 0)), torch.initial_seed());
+            using (Reproducible.ContinuingBlock(b))
+            {
+                ulong aKey = StreamModelTests.ChildKey(root, StreamRegistry.StreamSeed, 0);
+                Assert.AreEqual(unchecked((long)StreamModelTests.ChildKey(aKey, StreamRegistry.StreamSeed, 0)), torch.initial_seed(), "the first new stream under a's");
+            }
+        }
+        var c = new Owner();
+        using (Reproducible.ContinuingBlock(c))
+            Assert.AreEqual(unchecked((long)StreamModelTests.ChildKey(root, StreamRegistry.StreamSeed, 1)), torch.initial_seed(), "the second under the root");
+    }
 }

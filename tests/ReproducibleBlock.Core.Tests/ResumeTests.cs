@@ -224,13 +224,20 @@ public sealed class ResumeTests : RuntimeTest
 
         Reproducible.SetSeed(3);
         var otherSeed = Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Resume(snapshot));
-        StringAssert.Contains(otherSeed.Message, "Call Reproducible.SetSeed(2, BlockDerivation.Keyed) first");
+        Assert.AreEqual("The snapshot was captured inside blocks after SetSeed(2, Keyed); Resume was called root seed 3, Keyed, so its blocks "
+            + "would never derive the same keys. Call Reproducible.SetSeed(2, BlockDerivation.Keyed) first.", otherSeed.Message);
+        var fresh = new ReproducibleBlock.State.BlockRuntime(_ => ReproducibleBlock.State.NoCudaGenerators.Instance);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => fresh.Resume(snapshot.Data)).Message, "Resume was called before any SetSeed");
 
         Reproducible.SetSeed(2);
         using (Reproducible.Block(1))
         using (Reproducible.Block(9))
         using (Reproducible.Block(4))
-            Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Resume(snapshot), "deeper than the capture");
+        {
+            var deep = Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Resume(snapshot), "deeper than the capture");
+            StringAssert.StartsWith(deep.Message, "Resume was called inside blocks 1 > 9 > 4, deeper than (or as deep as) the blocks open at capture");
+            StringAssert.Contains(deep.Message, "call it where the snapshot was captured, or outside every block");
+        }
 
         var warnings = new List<string>();
         Action<string>? handler = Reproducible.WarningHandler;
@@ -244,7 +251,8 @@ public sealed class ResumeTests : RuntimeTest
                 using (Reproducible.Block(8)) { } // not the captured path
             }
             Assert.HasCount(1, warnings, "leaving the snapshot's outermost block without applying it warns");
-            StringAssert.Contains(warnings[0], "was not applied");
+            Assert.AreEqual("block 1, the outermost block of the snapshot given to Resume, is being left, but the snapshot was not applied: "
+                + "the blocks inside it (1 > 9) were not entered as at capture. The run goes on without it.", warnings[0]);
             Reproducible.SetSeed(2);
             Assert.IsFalse(Reproducible.IsResumePending);
             Assert.HasCount(2, warnings);

@@ -1,0 +1,72 @@
+using System;
+using BenchmarkDotNet.Attributes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ReproducibleBlock.Benchmarks;
+
+/// <summary>
+/// A continuing block's entry and exit (one state read and one write in, one read and one write out), against the
+/// bare get_state + set_state pair and a plain block, and a small module's forward with and without one.
+/// </summary>
+[MemoryDiagnoser]
+[MedianColumn]
+public class ContinuingBenchmarks
+{
+    private readonly object _owner = new();
+    private Generator _generator = null!;
+    private nn.Module<Tensor, Tensor> _model = null!;
+    private Tensor _input = null!;
+
+    [GlobalSetup]
+    public void SetUp()
+    {
+        _generator = Generator.Default;
+        Reproducible.SetSeed(42);
+        _model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 10));
+        _model.train();
+        _input = torch.randn(32, 64);
+        using (Reproducible.ContinuingBlock(_owner)) { } // the stream exists: what follows is the steady state
+    }
+
+    [GlobalCleanup]
+    public void CleanUp()
+    {
+        _model.Dispose();
+        _input.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    public void Baseline_GetSetState()
+    {
+        using Tensor state = _generator.get_state();
+        _generator.set_state(state);
+    }
+
+    [Benchmark]
+    public void Keyed_Block()
+    {
+        using (Reproducible.Block(5)) { }
+    }
+
+    [Benchmark]
+    public void Continuing_Block()
+    {
+        using (Reproducible.ContinuingBlock(_owner)) { }
+    }
+
+    [Benchmark]
+    public void Forward_Plain()
+    {
+        using Tensor output = _model.forward(_input);
+    }
+
+    [Benchmark]
+    public void Forward_InContinuingBlock()
+    {
+        using (Reproducible.ContinuingBlock(_model))
+        {
+            using Tensor output = _model.forward(_input);
+        }
+    }
+}
