@@ -34,17 +34,24 @@ public sealed class BlockShuffler : IEnumerable<long>
     public IEnumerator<long> GetEnumerator()
     {
         // Drawn here, not lazily, so the order depends on the generator's state when enumeration starts.
-        Random random = _random ?? Reproducible.Random;
-        var order = new long[_count];
+        return ((IEnumerable<long>)Order(_count, _random ?? Reproducible.Random)).GetEnumerator();
+    }
+
+    /// <summary>0 .. count-1 shuffled by Fisher-Yates from <paramref name="random"/> (null: in order); ReproducibleSampler's orders too.</summary>
+    internal static long[] Order(long count, Random? random)
+    {
+        var order = new long[count];
         for (long i = 0; i < order.LongLength; i++)
             order[i] = i;
+        if (random is null)
+            return order;
         // Stryker disable once Equality : at i = 0, Next(1) is 0 and draws nothing, so a last step would change nothing
         for (int i = order.Length - 1; i > 0; i--)
         {
             int j = random.Next(i + 1);
             (order[i], order[j]) = (order[j], order[i]);
         }
-        return ((IEnumerable<long>)order).GetEnumerator();
+        return order;
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

@@ -3,8 +3,6 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Runtime.Intrinsics.X86;
-using System.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using ReproducibleBlock.StreamProbe;
 
@@ -88,17 +86,7 @@ public sealed class PinnedStreamTests : RuntimeTest
     }
 
     /// <summary>The vendor check libtorch's CPU Bernoulli kernel makes (through cpuinfo, which reads CPUID).</summary>
-    internal static bool IsIntelCpu()
-    {
-        if (!X86Base.IsSupported)
-            return false;
-        (_, int ebx, int ecx, int edx) = X86Base.CpuId(0, 0);
-        Span<byte> vendor = stackalloc byte[12];
-        BitConverter.TryWriteBytes(vendor, ebx);
-        BitConverter.TryWriteBytes(vendor[4..], edx);
-        BitConverter.TryWriteBytes(vendor[8..], ecx);
-        return Encoding.ASCII.GetString(vendor) == "GenuineIntel";
-    }
+    internal static bool IsIntelCpu() => ReproducibleBlock.Native.LibTorchInfo.CpuVendor() == "GenuineIntel";
 
     /// <summary>Runs the scenarios in a new process whose libtorch starts with the given CPU capability.</summary>
     private static Dictionary<string, string> RunProbe(IEnumerable<string> scenarios, string capability)

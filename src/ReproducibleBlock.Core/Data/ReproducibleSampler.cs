@@ -103,18 +103,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>
             }
         }
         ulong blockKey = BlockRuntime.Shared.CurrentKey("A ReproducibleSampler's epoch");
-        long[] order = new long[Count];
-        for (long i = 0; i < order.LongLength; i++)
-            order[i] = i;
-        if (Shuffle)
-        {
-            Random random = Reproducible.Random;
-            for (int i = order.Length - 1; i > 0; i--)
-            {
-                int j = random.Next(i + 1);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
-        }
+        long[] order = BlockShuffler.Order(Count, Shuffle ? Reproducible.Random : null); // BlockShuffler's order
         Epoch epoch;
         lock (_gate)
         {

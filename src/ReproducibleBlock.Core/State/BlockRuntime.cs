@@ -346,21 +346,18 @@ internal sealed class BlockRuntime
             if (frame.RestoreOnExit)
             {
                 Sources sources = Sources();
+                // A continuing block's stream is read into the frame's spare state, so a failure leaves the stream's
+                // previous state intact, and traded once the exit has happened.
+                RngState? ended = null;
+                if (frame.Stream is not null)
+                    sources.Read(ended = frame.Spare ??= sources.NewState());
+                // CUDA first, the step that can fail: a failed exit then leaves the block open with nothing moved.
+                sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
+                sources.Apply(frame.Saved!);
                 if (frame.Stream is { } stream)
                 {
-                    // Read into the frame's spare state, so a failure leaves the stream's previous state intact; then trade.
-                    RngState ended = frame.Spare ??= sources.NewState();
-                    sources.Read(ended);
-                    sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
-                    sources.Apply(frame.Saved!);
                     frame.Spare = stream.State;
                     stream.State = ended;
-                }
-                else
-                {
-                    // CUDA first, the step that can fail: a failed exit then leaves the block open with nothing moved.
-                    sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
-                    sources.Apply(frame.Saved!);
                 }
             }
             _stack.Pop();

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
@@ -100,7 +99,7 @@ internal sealed unsafe class LibTorchCudaDevices : ICudaDevices
             why = "libtorch_cuda's exports are looked up by their Itanium C++ ABI names, which only Linux builds use";
             return false;
         }
-        if (!TryLoadLibTorchCuda(out IntPtr library))
+        if (!Native.LoadedLibraries.TryGet(["libtorch_cuda.so"], out IntPtr library))
         {
             why = "libtorch_cuda.so is not loaded in this process";
             return false;
@@ -131,20 +130,6 @@ internal sealed unsafe class LibTorchCudaDevices : ICudaDevices
         generators = new LibTorchCudaDevices(implementations, exports[1], exports[2], exports[3], exports[4]);
         why = null;
         return true;
-    }
-
-    private static bool TryLoadLibTorchCuda(out IntPtr library)
-    {
-        if (NativeLibrary.TryLoad("libtorch_cuda.so", out library))
-            return true;
-        // TorchSharp may have loaded it by full path from its runtimes folder; dlopen of that path returns the same handle.
-        foreach (ProcessModule module in Process.GetCurrentProcess().Modules)
-        {
-            if (module.ModuleName == "libtorch_cuda.so" && NativeLibrary.TryLoad(module.FileName, out library))
-                return true;
-        }
-        library = IntPtr.Zero;
-        return false;
     }
 
     public CudaGeneratorState Read(int device)
