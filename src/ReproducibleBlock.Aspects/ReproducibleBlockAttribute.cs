@@ -17,7 +17,11 @@ namespace ReproducibleBlock;
 /// <para>
 /// A constructor block is entered before field initialisers and the base constructor call, so layers created in
 /// field initialisers are inside it, and it counts instances: two objects of one type built in the same place get
-/// different, reproducible states. A method block does not count: every call starts from the same state.
+/// different, reproducible states. A method block does not count: every call starts from the same state, so a
+/// method called in a loop draws the same numbers each time and (without <see cref="RestoreOnExit"/>) leaves the
+/// caller's stream at the block's state. For a module's <c>forward</c>, whose every call should draw fresh dropout
+/// masks, use <see cref="ContinuingBlockAttribute"/> instead; the weaver warns about this attribute on a
+/// <c>forward</c> override unless <see cref="RepeatsEachCall"/> is set.
 /// Async methods and iterators cannot be woven (the block would end at the first <c>await</c> or before the body
 /// runs): the build fails; use <c>using (Reproducible.Block(seed))</c> inside them instead.
 /// </para>
@@ -49,6 +53,32 @@ public sealed class ReproducibleBlockAttribute : Attribute
 
     /// <summary>Set on every target that deliberately shares its explicit seed with another, to allow it.</summary>
     public bool AllowSharedSeed { get; set; }
+
+    /// <summary>
+    /// Says that every call of this method is meant to start from the same state and draw the same numbers, as a
+    /// method block does. It changes nothing in the block; it silences the weaver's warning about a method block on a
+    /// <c>forward</c> override (where <see cref="ContinuingBlockAttribute"/> is usually what is wanted).
+    /// </summary>
+    public bool RepeatsEachCall { get; set; }
+}
+
+/// <summary>
+/// Runs the whole body of an instance method inside the instance's continuing block, as if it were wrapped in
+/// <c>using (Reproducible.ContinuingBlock(this)) { ... }</c>: each call resumes the instance's own stream where its
+/// previous call left it, so a module's <c>forward</c> draws fresh dropout masks on every call, reproducibly, and
+/// neither sees nor shifts any other module's draws. Woven at build time by ReproducibleBlock.Fody.
+/// </summary>
+/// <remarks>
+/// An instance built by a woven constructor (see <see cref="ReproducibleConstructorsAttribute"/>) has the stream of its
+/// construction path: two instances of one type differ, and the same model built again after <c>SetSeed</c> has the
+/// same streams. For every <c>forward</c> of a project's modules, set
+/// <see cref="ReproducibleConstructorsAttribute.ContinuingForward"/> on the assembly rule instead of this attribute.
+/// Static methods, methods of structs (there is no lasting instance to own the stream), async methods and iterators
+/// cannot be woven: the build fails with the reason.
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class ContinuingBlockAttribute : Attribute
+{
 }
 
 /// <summary>
@@ -75,10 +105,25 @@ public sealed class ReproducibleConstructorsAttribute : Attribute
 
     /// <summary>When true, leaving each constructor's block puts every generator back as it was before.</summary>
     public bool RestoreOnExit { get; set; }
+
+    /// <summary>
+    /// When true, every override of a method named <c>forward</c> in those types also runs in the instance's
+    /// continuing block (as with <see cref="ContinuingBlockAttribute"/>): each module instance draws from a stream of its
+    /// own that continues from call to call, so adding dropout to one module never changes another's masks.
+    /// </summary>
+    /// <remarks>
+    /// Only the project's own modules are woven: a library module (such as TorchSharp's <c>Dropout</c>) used inside one
+    /// of them draws from the stream of the module that calls it. A <c>forward</c> with its own
+    /// <see cref="ReproducibleBlockAttribute"/> or <see cref="NoReproducibleBlockAttribute"/> keeps that.
+    /// </remarks>
+    public bool ContinuingForward { get; set; }
 }
 
-/// <summary>Keeps a type's constructors, or one constructor, out of a <see cref="ReproducibleConstructorsAttribute"/> rule.</summary>
-[AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Constructor, Inherited = false)]
+/// <summary>
+/// Keeps a type (its constructors and, under <see cref="ReproducibleConstructorsAttribute.ContinuingForward"/>, its
+/// <c>forward</c>), one constructor, or one <c>forward</c> out of a <see cref="ReproducibleConstructorsAttribute"/> rule.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Constructor | AttributeTargets.Method, Inherited = false)]
 public sealed class NoReproducibleBlockAttribute : Attribute
 {
 }

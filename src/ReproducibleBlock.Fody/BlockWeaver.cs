@@ -12,12 +12,16 @@ namespace ReproducibleBlock.Weaving;
 /// Rewrites one method or constructor so that its whole body runs inside a block:
 /// <code>
 /// BlockScope scope = Reproducible.Block(seed, restoreOnExit);        // constructors: WovenCode.EnterConstructorBlock
+///                                                                    // continuing: Reproducible.ContinuingBlock(this)
 /// try { original body, each `ret` turned into `stloc result; leave end` }
 /// finally { if (scope != null) ((IDisposable)scope).Dispose(); }
 /// end: return result;
 /// </code>
 /// Constructors are entered at IL offset 0, before field initialisers and the base constructor call. A constructor
-/// that chains to another woven constructor of its type through this(...) tells it not to enter a second block.
+/// that chains to another woven constructor of its type through this(...) tells it not to enter a second block. A
+/// class's constructor that entered its block registers the new instance's stream before leaving it
+/// (<c>if (scope != null) WovenCode.RegisterStream(this);</c> on every normal return), so the instance's continuing
+/// block is keyed by its construction path.
 /// </summary>
 internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<MethodDefinition> wovenConstructors)
 {
@@ -70,9 +74,21 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
 
         // Each return leaves the protected region instead. The `ret` instruction itself is reused, so branches to it
         // and its sequence point (the closing brace) stay as they were.
+        bool registers = _method.IsConstructor && !_method.DeclaringType.IsValueType;
         foreach (Instruction ret in body.Instructions.Where(i => i.OpCode == OpCodes.Ret).ToList())
         {
-            if (result is null)
+            if (registers)
+            {
+                // ret becomes: ldloc scope; brfalse leave; ldarg.0; call RegisterStream; leave: leave end
+                Instruction leave = il.Create(OpCodes.Leave, end);
+                ret.OpCode = OpCodes.Ldloc;
+                ret.Operand = scope;
+                il.InsertAfter(ret, leave);
+                il.InsertAfter(ret, il.Create(OpCodes.Call, weaver.RegisterStreamMethod));
+                il.InsertAfter(ret, il.Create(OpCodes.Ldarg_0));
+                il.InsertAfter(ret, il.Create(OpCodes.Brfalse, leave));
+            }
+            else if (result is null)
             {
                 ret.OpCode = OpCodes.Leave;
                 ret.Operand = end;
@@ -98,10 +114,20 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
             il.Append(il.Create(OpCodes.Ret));
 
         // Entering: before everything, outside the protected region (if entering throws, there is nothing to leave).
-        Instruction enterFirst = il.Create(OpCodes.Ldc_I8, target.Seed);
-        il.InsertBefore(originalFirst, enterFirst);
-        il.InsertBefore(originalFirst, il.Create(target.RestoreOnExit ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0));
-        il.InsertBefore(originalFirst, il.Create(OpCodes.Call, _method.IsConstructor ? weaver.EnterConstructorBlockMethod : weaver.ReproducibleBlockMethod));
+        Instruction enterFirst;
+        if (target.Kind == BlockKind.Continuing)
+        {
+            enterFirst = il.Create(OpCodes.Ldarg_0);
+            il.InsertBefore(originalFirst, enterFirst);
+            il.InsertBefore(originalFirst, il.Create(OpCodes.Call, weaver.ContinuingBlockMethod));
+        }
+        else
+        {
+            enterFirst = il.Create(OpCodes.Ldc_I8, target.Seed);
+            il.InsertBefore(originalFirst, enterFirst);
+            il.InsertBefore(originalFirst, il.Create(target.RestoreOnExit ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0));
+            il.InsertBefore(originalFirst, il.Create(OpCodes.Call, _method.IsConstructor ? weaver.EnterConstructorBlockMethod : weaver.ReproducibleBlockMethod));
+        }
         il.InsertBefore(originalFirst, il.Create(OpCodes.Stloc, scope));
 
         body.ExceptionHandlers.Add(new ExceptionHandler(ExceptionHandlerType.Finally)

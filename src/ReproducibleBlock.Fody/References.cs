@@ -15,6 +15,10 @@ public sealed partial class ModuleWeaver
     internal MethodReference EnterConstructorBlockMethod { get; private set; } = null!;
     /// <summary><c>WovenCode.ChainingToWovenConstructor()</c>: called before <c>this(...)</c> to a woven constructor.</summary>
     internal MethodReference ChainingToWovenConstructorMethod { get; private set; } = null!;
+    /// <summary><c>Reproducible.ContinuingBlock(object)</c>: entered by woven continuing methods.</summary>
+    internal MethodReference ContinuingBlockMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.RegisterStream(object)</c>: called at the end of woven constructors of classes.</summary>
+    internal MethodReference RegisterStreamMethod { get; private set; } = null!;
     internal MethodReference DisposeMethod { get; private set; } = null!;
 
     private void FindReferences()
@@ -33,6 +37,15 @@ public sealed partial class ModuleWeaver
             m.Name == "Block" && m.Parameters.Count == 2 && m.Parameters[0].ParameterType.MetadataType == MetadataType.Int64));
         EnterConstructorBlockMethod = ModuleDefinition.ImportReference(wovenCode.Methods.Single(m => m.Name == "EnterConstructorBlock"));
         ChainingToWovenConstructorMethod = ModuleDefinition.ImportReference(wovenCode.Methods.Single(m => m.Name == "ChainingToWovenConstructor"));
+        ContinuingBlockMethod = ModuleDefinition.ImportReference(Required(reproducible!, "ContinuingBlock"));
+        RegisterStreamMethod = ModuleDefinition.ImportReference(Required(wovenCode, "RegisterStream"));
         DisposeMethod = ModuleDefinition.ImportReference(disposable.Methods.Single(m => m.Name == "Dispose"));
     }
+
+    /// <summary>A method of ReproducibleBlock.Core the woven code calls, or a clear error when the referenced Core predates it.</summary>
+    private static MethodDefinition Required(TypeDefinition type, string name) =>
+        type.Methods.SingleOrDefault(m => m.Name == name && m.Parameters.Count == 1 && m.Parameters[0].ParameterType.MetadataType == MetadataType.Object)
+        ?? throw new WeavingException(
+            $"{type.FullName}.{name}(object) is missing from the referenced {CoreAssemblyName} ({type.Module.Assembly.Name.Version}): it is older than "
+            + "ReproducibleBlock.Fody. Reference the ReproducibleBlock.Core version that comes with the weaver.");
 }

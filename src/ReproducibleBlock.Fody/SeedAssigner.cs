@@ -12,8 +12,10 @@ public sealed partial class ModuleWeaver
     /// Gives each target its seed: the explicit one, or one derived from its name. Fails the build when two blocks
     /// would share a seed by accident (the seed package's rule: every block must have its own seed).
     /// </summary>
-    private void AssignSeeds(List<WeaveTarget> targets)
+    private void AssignSeeds(List<WeaveTarget> allTargets)
     {
+        // A continuing block has no seed: its stream is keyed by the instance.
+        List<WeaveTarget> targets = allTargets.Where(t => t.Kind == BlockKind.Seeded).ToList();
         foreach (WeaveTarget target in targets)
             target.Seed = target.ExplicitSeed ?? DerivedSeed(NameForSeed(target));
 

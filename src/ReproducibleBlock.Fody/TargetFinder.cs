@@ -10,11 +10,13 @@ public sealed partial class ModuleWeaver
     private const string BlockAttributeName = "ReproducibleBlock.ReproducibleBlockAttribute";
     private const string RuleAttributeName = "ReproducibleBlock.ReproducibleConstructorsAttribute";
     private const string OptOutAttributeName = "ReproducibleBlock.NoReproducibleBlockAttribute";
+    private const string ContinuingAttributeName = "ReproducibleBlock.ContinuingBlockAttribute";
 
-    private sealed class Rule(TypeDefinition baseType, bool restoreOnExit)
+    private sealed class Rule(TypeDefinition baseType, bool restoreOnExit, bool continuingForward)
     {
         public TypeDefinition BaseType { get; } = baseType;
         public bool RestoreOnExit { get; } = restoreOnExit;
+        public bool ContinuingForward { get; } = continuingForward;
     }
 
     /// <summary>Every member an attribute or rule asks for; an attribute on the member wins over its type's, which wins over a rule.</summary>
@@ -37,16 +39,34 @@ public sealed partial class ModuleWeaver
             foreach (MethodDefinition method in type.Methods)
             {
                 CustomAttribute? memberAttribute = Find(method, BlockAttributeName);
+                CustomAttribute? continuingAttribute = Find(method, ContinuingAttributeName);
                 bool memberOptedOut = Find(method, OptOutAttributeName) is not null;
-                if (memberAttribute is not null)
+                if (memberAttribute is not null && continuingAttribute is not null)
                 {
-                    if (memberOptedOut)
-                        Error($"The {Describe(method)} has both [ReproducibleBlock] and [NoReproducibleBlock]. Remove one of them.", Locations.Of(method));
-                    else
-                        targets.Add(FromAttribute(method, memberAttribute, TargetSource.MemberAttribute));
+                    Error($"The {Describe(method)} has both [ReproducibleBlock] and [ContinuingBlock]. Keep [ContinuingBlock] for a stream that continues "
+                        + "from call to call, or [ReproducibleBlock] for one that starts from the same state on every call.", Locations.Of(method));
                     continue;
                 }
-                if (!method.IsConstructor || method.IsStatic || memberOptedOut)
+                if ((memberAttribute ?? continuingAttribute) is not null)
+                {
+                    string written = memberAttribute is not null ? "[ReproducibleBlock]" : "[ContinuingBlock]";
+                    if (memberOptedOut)
+                        Error($"The {Describe(method)} has both {written} and [NoReproducibleBlock]. Remove one of them.", Locations.Of(method));
+                    else if (continuingAttribute is not null)
+                        targets.Add(Continuing(method, TargetSource.MemberAttribute));
+                    else
+                        targets.Add(FromAttribute(method, memberAttribute!, TargetSource.MemberAttribute));
+                    if (memberAttribute is not null && IsForward(method) && !NamedBool(memberAttribute, "RepeatsEachCall"))
+                        WarnRepeatingForward(method);
+                    continue;
+                }
+                if (!method.IsConstructor)
+                {
+                    if (rule is { ContinuingForward: true } && !memberOptedOut && IsForward(method) && !method.IsAbstract)
+                        targets.Add(Continuing(method, TargetSource.AssemblyRule));
+                    continue;
+                }
+                if (method.IsStatic || memberOptedOut)
                     continue;
                 if (typeAttribute is not null)
                     targets.Add(FromAttribute(method, typeAttribute, TargetSource.TypeAttribute));
@@ -83,7 +103,7 @@ public sealed partial class ModuleWeaver
                 Error($"[assembly: ReproducibleConstructors(typeof({shown}))]: {shown} is {notAClass}, so no type derives from it. Name a class that your modules derive from, such as typeof(torch.nn.Module).", location);
                 continue;
             }
-            rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit")));
+            rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit"), NamedBool(attribute, "ContinuingForward")));
         }
         return rules;
     }
@@ -92,6 +112,30 @@ public sealed partial class ModuleWeaver
     {
         long? seed = attribute.ConstructorArguments.Count == 1 ? (long)attribute.ConstructorArguments[0].Value : null;
         return new WeaveTarget(method, source, seed, NamedBool(attribute, "RestoreOnExit"), NamedBool(attribute, "AllowSharedSeed"));
+    }
+
+    private static WeaveTarget Continuing(MethodDefinition method, TargetSource source) =>
+        new(method, source, explicitSeed: null, restoreOnExit: true, allowSharedSeed: false, BlockKind.Continuing);
+
+    /// <summary>An instance method named forward that overrides (or declares) a virtual one: a module's forward.</summary>
+    private static bool IsForward(MethodDefinition method) =>
+        method.Name == "forward" && !method.IsStatic && !method.IsConstructor && method.IsVirtual;
+
+    /// <summary>
+    /// A method block on forward starts every call from the same state: the same dropout masks on every call, and
+    /// (without RestoreOnExit) the caller's stream left at the block's state each time. Rarely what is meant.
+    /// </summary>
+    private void WarnRepeatingForward(MethodDefinition method)
+    {
+        string message = $"[ReproducibleBlock] on the {Describe(method)}: every call starts from the same state, so every call draws the same "
+            + "dropout masks" + (Find(method, BlockAttributeName) is { } a && NamedBool(a, "RestoreOnExit") ? "" : ", and the caller's stream after each call continues from the block's state (the data order of every epoch repeats too)")
+            + ". For a stream of the module's own that continues from call to call, use [ContinuingBlock] (or ContinuingForward = true on the assembly rule). "
+            + "If every call must draw the same numbers, write [ReproducibleBlock(..., RepeatsEachCall = true)] to say so and silence this warning.";
+        SequencePoint? location = Locations.Of(method);
+        if (location is null)
+            WriteWarning(message);
+        else
+            WriteWarning(message, location);
     }
 
     /// <summary>Walks the base classes, generic ones included (Module&lt;T, TResult&gt; resolves to its definition).</summary>

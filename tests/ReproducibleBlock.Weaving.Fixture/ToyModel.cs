@@ -3,8 +3,9 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-// Every constructor of every Module subclass in this assembly is its own block: no scopes written by hand.
-[assembly: ReproducibleConstructors(typeof(torch.nn.Module))]
+// Every constructor of every Module subclass in this assembly is its own block, and every forward override runs in
+// the instance's continuing block: no scopes written by hand.
+[assembly: ReproducibleConstructors(typeof(torch.nn.Module), ContinuingForward = true)]
 
 namespace WeavingFixture;
 
@@ -61,6 +62,38 @@ public sealed class NotABlock : Module<Tensor, Tensor>
 {
     public NotABlock() : base(nameof(NotABlock)) { }
     public override Tensor forward(Tensor input) => input;
+}
+
+/// <summary>Draws a dropout mask on every call: the rule's ContinuingForward gives it a stream of its own.</summary>
+public sealed class Noisy : Module<Tensor, Tensor>
+{
+    public Noisy() : base(nameof(Noisy)) { }
+
+    public override Tensor forward(Tensor input) => functional.dropout(input, 0.5, training: true);
+}
+
+/// <summary>Two modules in one, each drawing on every call.</summary>
+public sealed class TwoNoisy : Module<Tensor, Tensor>
+{
+    public TwoNoisy() : base(nameof(TwoNoisy))
+    {
+        First = new Noisy();
+        Second = new Noisy();
+        RegisterComponents();
+    }
+
+    public Noisy First { get; }
+    public Noisy Second { get; }
+
+    /// <summary>Draws in its own stream too, between its children's calls.</summary>
+    public override Tensor forward(Tensor input) => Second.forward(First.forward(input) + randn(input.shape));
+}
+
+/// <summary>A class that is not a module, with a continuing method of its own.</summary>
+public sealed class Counter
+{
+    [ContinuingBlock]
+    public long Next() => Draw.Next();
 }
 
 public static class Training

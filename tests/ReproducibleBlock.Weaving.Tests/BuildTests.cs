@@ -14,11 +14,11 @@ public sealed class BuildTests
     private static (int ExitCode, string Output) Build(string project) =>
         Repository.Dotnet(Repository.Root, "build", Path.Combine("tests", project), "-c", Repository.Configuration, "-v:n");
 
-    /// <summary>The "// error: what" markers of the fixture: the line each error must point to.</summary>
-    private static (int Line, string What)[] Markers()
+    /// <summary>The "// error: what" (or "// warning: what") markers of the fixture: the line each message must point to.</summary>
+    private static (int Line, string What)[] Markers(string kind = "error")
     {
         string[] lines = File.ReadAllLines(Path.Combine(Repository.Root, "tests", "WeavingErrors", "Misuse.cs"));
-        return lines.Select((text, index) => (Line: index + 1, Match: Regex.Match(text, @"// error: (.*)$")))
+        return lines.Select((text, index) => (Line: index + 1, Match: Regex.Match(text, $@"// {kind}: (.*)$")))
             .Where(m => m.Match.Success).Select(m => (m.Line, m.Match.Groups[1].Value)).ToArray();
     }
 
@@ -32,6 +32,17 @@ public sealed class BuildTests
         ("shared seed", "Block seed 5 of the method WeavingErrors.Misuse.Second() is also the seed of the method WeavingErrors.Misuse.First()"),
         ("shared seed without AllowSharedSeed on both", "Block seed 6 of the method WeavingErrors.Misuse.Fourth() is also the seed of the method WeavingErrors.Misuse.Third()"),
         ("static constructor", "The static constructor WeavingErrors.StaticConstructor() has [ReproducibleBlock]"),
+        ("static continuing", "The static method WeavingErrors.Continuing.Static() has [ContinuingBlock]: a continuing block is the stream of an instance"),
+        ("both kinds", "The method WeavingErrors.Continuing.Both() has both [ReproducibleBlock] and [ContinuingBlock]."),
+        ("continuing opted out", "The method WeavingErrors.Continuing.OptedOut() has both [ContinuingBlock] and [NoReproducibleBlock]."),
+        ("async continuing", "The method WeavingErrors.Continuing.Async() is async, so [ContinuingBlock] cannot wrap it"),
+        ("struct continuing", "The method WeavingErrors.ContinuingStruct.Draw() belongs to a struct but has [ContinuingBlock]"),
+    ];
+
+    private static readonly (string Marker, string Message)[] ExpectedWarnings =
+    [
+        ("repeating forward", "[ReproducibleBlock] on the method WeavingErrors.RepeatingForward.forward(Int32): every call starts from the same state, so every call draws the same dropout masks, and the caller's stream after each call continues from the block's state"),
+        ("restoring forward", "[ReproducibleBlock] on the method WeavingErrors.RestoringForward.forward(Int32): every call starts from the same state, so every call draws the same dropout masks. For a stream"),
     ];
 
     [TestMethod]
@@ -54,6 +65,22 @@ public sealed class BuildTests
             StringAssert.Contains(error, $"Misuse.cs({line},", $"the error for '{what}' points at line {line}");
         }
         Assert.AreEqual(markers.Length, errors.Length, string.Join("\n", errors));
+
+        // Warnings: a method block on forward, unless RepeatsEachCall says it is meant (DeliberatelyRepeatingForward).
+        string[] warnings = output.Split('\n')
+            .Select(line => Regex.Match(line, @"^\s*(\d+>)?(?<warning>.*warning : Fody/ReproducibleBlock: .*?)( \[[^\]]*\.csproj\])?\s*$"))
+            .Where(m => m.Success).Select(m => m.Groups["warning"].Value).Distinct().ToArray();
+        var warningMarkers = Markers("warning");
+        Assert.AreEqual(ExpectedWarnings.Length, warningMarkers.Length, "every warning marker has an expected message");
+        foreach ((int line, string what) in warningMarkers)
+        {
+            string message = ExpectedWarnings.Single(e => e.Marker == what).Message;
+            string? warning = warnings.FirstOrDefault(w => w.Contains(message, StringComparison.Ordinal));
+            Assert.IsNotNull(warning, $"no warning '{message}' in:\n{string.Join("\n", warnings)}");
+            StringAssert.Contains(warning, $"Misuse.cs({line},", $"the warning for '{what}' points at line {line}");
+            StringAssert.Contains(warning, "RepeatsEachCall = true", "the warning says how to silence it");
+        }
+        Assert.AreEqual(warningMarkers.Length, warnings.Length, string.Join("\n", warnings));
 
         // Fody writes the assembly even after errors; the weaver deletes it, so an unchanged rebuild fails again.
         (int again, string secondOutput) = Build("WeavingErrors");

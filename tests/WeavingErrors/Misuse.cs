@@ -51,3 +51,54 @@ public sealed class StaticConstructor
     [ReproducibleBlock(7)]
     static StaticConstructor() { } // error: static constructor
 }
+
+#pragma warning disable IDE1006 // forward, as TorchSharp names it: what the weaver's warning looks for
+public class Module
+{
+    public virtual int forward(int input) => input;
+}
+
+public sealed class Continuing : Module
+{
+    [ContinuingBlock]
+    public static int Static() => 1; // error: static continuing
+
+    [ContinuingBlock]
+    [ReproducibleBlock(8)]
+    public int Both() => 2; // error: both kinds
+
+    [ContinuingBlock]
+    [NoReproducibleBlock]
+    public int OptedOut() => 3; // error: continuing opted out
+
+    [ContinuingBlock]
+    public async Task<int> Async() // error: async continuing
+    {
+        await Task.Yield();
+        return 4;
+    }
+}
+
+public struct ContinuingStruct
+{
+    [ContinuingBlock]
+    public readonly int Draw() => 5; // error: struct continuing
+}
+
+public sealed class RepeatingForward : Module
+{
+    [ReproducibleBlock(9)]
+    public override int forward(int input) => input + 1; // warning: repeating forward
+}
+
+public sealed class RestoringForward : Module
+{
+    [ReproducibleBlock(10, RestoreOnExit = true)]
+    public override int forward(int input) => input + 2; // warning: restoring forward
+}
+
+public sealed class DeliberatelyRepeatingForward : Module
+{
+    [ReproducibleBlock(11, RepeatsEachCall = true)]
+    public override int forward(int input) => input + 3;
+}
