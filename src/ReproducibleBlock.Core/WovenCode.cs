@@ -20,14 +20,35 @@ public static class WovenCode
     /// through <c>this(...)</c> from a woven constructor that already entered it.
     /// </summary>
     /// <exception cref="InvalidOperationException">As for <see cref="Reproducible.InstanceBlock"/>.</exception>
-    public static BlockScope? EnterConstructorBlock(long blockSeed, bool restoreOnExit)
+    public static BlockScope? EnterConstructorBlock(long blockSeed, bool restoreOnExit) => EnterConstructorBlock(blockSeed, restoreOnExit, name: null);
+
+    /// <summary>
+    /// As <see cref="EnterConstructorBlock(long, bool)"/>, naming the block in traces (<c>Namespace.Type..ctor</c>).
+    /// Woven by ReproducibleBlock.Fody 0.2 and later; assemblies woven before call the overload without a name.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">As for <see cref="Reproducible.InstanceBlock"/>.</exception>
+    public static BlockScope? EnterConstructorBlock(long blockSeed, bool restoreOnExit, string? name)
     {
         if (t_chainedCallPending)
         {
             t_chainedCallPending = false;
             return null;
         }
-        return Reproducible.InstanceBlock(blockSeed, restoreOnExit);
+        return State.BlockRuntime.Shared.Enter(blockSeed, restoreOnExit, instance: true, name);
+    }
+
+    /// <summary>Enters the block of a woven method, as <see cref="Reproducible.Block"/>, naming it in traces (<c>Namespace.Type.Method</c>).</summary>
+    /// <exception cref="InvalidOperationException">As for <see cref="Reproducible.Block"/>.</exception>
+    public static BlockScope EnterBlock(long blockSeed, bool restoreOnExit, string? name) =>
+        State.BlockRuntime.Shared.Enter(blockSeed, restoreOnExit, instance: false, name);
+
+    /// <summary>Enters <paramref name="owner"/>'s continuing block, as <see cref="Reproducible.ContinuingBlock"/>, naming it in traces.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="owner"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">As for <see cref="Reproducible.ContinuingBlock"/>.</exception>
+    public static BlockScope EnterContinuingBlock(object owner, string? name)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        return State.BlockRuntime.Shared.EnterStream(owner, name);
     }
 
     /// <summary>

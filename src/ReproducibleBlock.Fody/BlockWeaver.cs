@@ -119,6 +119,7 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
         {
             enterFirst = il.Create(OpCodes.Ldarg_0);
             il.InsertBefore(originalFirst, enterFirst);
+            il.InsertBefore(originalFirst, il.Create(OpCodes.Ldstr, TraceName(_method)));
             il.InsertBefore(originalFirst, il.Create(OpCodes.Call, weaver.ContinuingBlockMethod));
         }
         else
@@ -126,7 +127,8 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
             enterFirst = il.Create(OpCodes.Ldc_I8, target.Seed);
             il.InsertBefore(originalFirst, enterFirst);
             il.InsertBefore(originalFirst, il.Create(target.RestoreOnExit ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0));
-            il.InsertBefore(originalFirst, il.Create(OpCodes.Call, _method.IsConstructor ? weaver.EnterConstructorBlockMethod : weaver.ReproducibleBlockMethod));
+            il.InsertBefore(originalFirst, il.Create(OpCodes.Ldstr, TraceName(_method)));
+            il.InsertBefore(originalFirst, il.Create(OpCodes.Call, _method.IsConstructor ? weaver.EnterConstructorBlockMethod : weaver.EnterBlockMethod));
         }
         il.InsertBefore(originalFirst, il.Create(OpCodes.Stloc, scope));
 
@@ -153,6 +155,12 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
         body.InitLocals = true;
         body.OptimizeMacros();
     }
+
+    /// <summary>
+    /// The block's name in traces, the same on every machine: <c>Namespace.Type.Method</c> or <c>Namespace.Type..ctor</c>,
+    /// nested types joined with <c>+</c> as reflection writes them, generic arity with a backtick.
+    /// </summary>
+    internal static string TraceName(MethodDefinition method) => method.DeclaringType.FullName.Replace('/', '+') + "." + method.Name;
 
     /// <summary>Before <c>this(...)</c> to a woven constructor (its arguments already evaluated), tell it the block is entered.</summary>
     private void MarkChainedConstructorCalls(ILProcessor il)

@@ -9,13 +9,13 @@ public sealed partial class ModuleWeaver
     internal const string CoreAssemblyName = "ReproducibleBlock.Core";
 
     internal TypeReference BlockScopeType { get; private set; } = null!;
-    /// <summary><c>Reproducible.Block(long, bool)</c>: entered by woven methods.</summary>
-    internal MethodReference ReproducibleBlockMethod { get; private set; } = null!;
-    /// <summary><c>WovenCode.EnterConstructorBlock(long, bool)</c>: entered by woven constructors.</summary>
+    /// <summary><c>WovenCode.EnterBlock(long, bool, string)</c>: entered by woven methods, with their name for traces.</summary>
+    internal MethodReference EnterBlockMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.EnterConstructorBlock(long, bool, string)</c>: entered by woven constructors.</summary>
     internal MethodReference EnterConstructorBlockMethod { get; private set; } = null!;
     /// <summary><c>WovenCode.ChainingToWovenConstructor()</c>: called before <c>this(...)</c> to a woven constructor.</summary>
     internal MethodReference ChainingToWovenConstructorMethod { get; private set; } = null!;
-    /// <summary><c>Reproducible.ContinuingBlock(object)</c>: entered by woven continuing methods.</summary>
+    /// <summary><c>WovenCode.EnterContinuingBlock(object, string)</c>: entered by woven continuing methods.</summary>
     internal MethodReference ContinuingBlockMethod { get; private set; } = null!;
     /// <summary><c>WovenCode.RegisterStream(object)</c>: called at the end of woven constructors of classes.</summary>
     internal MethodReference RegisterStreamMethod { get; private set; } = null!;
@@ -33,19 +33,18 @@ public sealed partial class ModuleWeaver
         TypeDefinition disposable = FindTypeDefinition("System.IDisposable");
 
         BlockScopeType = ModuleDefinition.ImportReference(blockScope);
-        ReproducibleBlockMethod = ModuleDefinition.ImportReference(reproducible!.Methods.Single(m =>
-            m.Name == "Block" && m.Parameters.Count == 2 && m.Parameters[0].ParameterType.MetadataType == MetadataType.Int64));
-        EnterConstructorBlockMethod = ModuleDefinition.ImportReference(wovenCode.Methods.Single(m => m.Name == "EnterConstructorBlock"));
+        EnterBlockMethod = ModuleDefinition.ImportReference(Required(wovenCode, "EnterBlock", MetadataType.Int64, MetadataType.Boolean, MetadataType.String));
+        EnterConstructorBlockMethod = ModuleDefinition.ImportReference(Required(wovenCode, "EnterConstructorBlock", MetadataType.Int64, MetadataType.Boolean, MetadataType.String));
         ChainingToWovenConstructorMethod = ModuleDefinition.ImportReference(wovenCode.Methods.Single(m => m.Name == "ChainingToWovenConstructor"));
-        ContinuingBlockMethod = ModuleDefinition.ImportReference(Required(reproducible!, "ContinuingBlock"));
-        RegisterStreamMethod = ModuleDefinition.ImportReference(Required(wovenCode, "RegisterStream"));
+        ContinuingBlockMethod = ModuleDefinition.ImportReference(Required(wovenCode, "EnterContinuingBlock", MetadataType.Object, MetadataType.String));
+        RegisterStreamMethod = ModuleDefinition.ImportReference(Required(wovenCode, "RegisterStream", MetadataType.Object));
         DisposeMethod = ModuleDefinition.ImportReference(disposable.Methods.Single(m => m.Name == "Dispose"));
     }
 
     /// <summary>A method of ReproducibleBlock.Core the woven code calls, or a clear error when the referenced Core predates it.</summary>
-    private static MethodDefinition Required(TypeDefinition type, string name) =>
-        type.Methods.SingleOrDefault(m => m.Name == name && m.Parameters.Count == 1 && m.Parameters[0].ParameterType.MetadataType == MetadataType.Object)
+    private static MethodDefinition Required(TypeDefinition type, string name, params MetadataType[] parameters) =>
+        type.Methods.SingleOrDefault(m => m.Name == name && m.Parameters.Select(p => p.ParameterType.MetadataType).SequenceEqual(parameters))
         ?? throw new WeavingException(
-            $"{type.FullName}.{name}(object) is missing from the referenced {CoreAssemblyName} ({type.Module.Assembly.Name.Version}): it is older than "
-            + "ReproducibleBlock.Fody. Reference the ReproducibleBlock.Core version that comes with the weaver.");
+            $"{type.FullName}.{name}({string.Join(", ", parameters)}) is missing from the referenced {CoreAssemblyName} ({type.Module.Assembly.Name.Version}): "
+            + "it is older than ReproducibleBlock.Fody. Reference the ReproducibleBlock.Core version that comes with the weaver.");
 }

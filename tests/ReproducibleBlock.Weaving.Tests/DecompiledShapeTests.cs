@@ -49,8 +49,9 @@ public sealed class DecompiledShapeTests
     {
         string methods = Decompiled.Type("WeavingFixture.Methods");
         string manyReturns = methods[methods.IndexOf("ManyReturns", StringComparison.Ordinal)..methods.IndexOf("RefReturn", StringComparison.Ordinal)];
-        Assert.AreEqual(1, CountOf(manyReturns, "Reproducible.Block(2L)"));
-        Assert.IsTrue(manyReturns.IndexOf("using (Reproducible.Block(2L))", StringComparison.Ordinal) < manyReturns.IndexOf("return", StringComparison.Ordinal));
+        const string enter = "WovenCode.EnterBlock(2L, restoreOnExit: false, \"WeavingFixture.Methods.ManyReturns\")";
+        Assert.AreEqual(1, CountOf(manyReturns, enter));
+        Assert.IsTrue(manyReturns.IndexOf("using (" + enter + ")", StringComparison.Ordinal) < manyReturns.IndexOf("return", StringComparison.Ordinal));
     }
 
     [TestMethod]
@@ -82,7 +83,15 @@ public sealed class DecompiledShapeTests
     [TestMethod]
     public void MethodWithoutSeed_GetsItsNameSeed()
     {
-        StringAssert.Contains(Decompiled.Type("WeavingFixture.Methods"), $"Reproducible.Block({NameSeed("method:WeavingFixture.Methods::NamedSeed()")}L)");
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.Methods"), $"WovenCode.EnterBlock({NameSeed("method:WeavingFixture.Methods::NamedSeed()")}L, restoreOnExit: false, \"WeavingFixture.Methods.NamedSeed\")");
+    }
+
+    [TestMethod]
+    public void WovenBlocks_AreNamedForTraces_ByTheirMember()
+    {
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.Classifier"), "restoreOnExit: false, \"WeavingFixture.Classifier..ctor\")");
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.Classifier"), "WovenCode.EnterContinuingBlock(this, \"WeavingFixture.Classifier.forward\")");
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.GenericType`1"), "\"WeavingFixture.GenericType`1.Pair\"");
     }
 
     /// <summary>The documented derivation, computed here independently of the weaver's code.</summary>

@@ -184,6 +184,30 @@ public sealed class WovenStreamTests
     }
 
     [TestMethod]
+    public void WovenBlocks_AreTracedUnderTheirMemberNames()
+    {
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"rb-woven-trace-{Guid.NewGuid():N}.jsonl");
+        Reproducible.SetSeed(1);
+        BlockTrace.Start(path);
+        try
+        {
+            new Methods().Void();
+            using var noisy = new Noisy();
+            _ = Mask(noisy);
+        }
+        finally
+        {
+            BlockTrace.Stop();
+        }
+        string[] enters = System.IO.File.ReadAllLines(path)
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("ev").GetString() == "enter")
+            .Select(e => $"{e.GetProperty("kind").GetString()} {e.GetProperty("name").GetString()}").ToArray();
+        System.IO.File.Delete(path);
+        CollectionAssert.AreEqual(new[] { "block WeavingFixture.Methods.Void", "instance WeavingFixture.Noisy..ctor", "continuing WeavingFixture.Noisy.forward" }, enters);
+    }
+
+    [TestMethod]
     public void ForwardOfAnOptedOutType_IsNotWoven()
     {
         Reproducible.SetSeed(1);

@@ -37,6 +37,12 @@ internal sealed class BlockFrame
     /// <summary>The state before entry, for <see cref="RestoreOnExit"/>; allocated on first use and kept.</summary>
     public RngState? Saved { get; set; }
 
+    /// <summary>While tracing: the block's path from the root, as the trace writes it (<c>""</c> for the root).</summary>
+    public string TracePath { get; set; } = "";
+
+    /// <summary>While tracing: the block's name in the trace.</summary>
+    public string? TraceName { get; set; }
+
     /// <summary>How many restoring exits happened directly under this frame (for CUDA continuation seeds).</summary>
     public ulong ExitCount { get; set; }
 
@@ -81,6 +87,8 @@ internal sealed class BlockFrame
         Key = key;
         RestoreOnExit = restoreOnExit;
         Stream = null;
+        TracePath = "";
+        TraceName = null;
         StreamCount = 0;
         ExitCount = 0;
         _instances?.Clear();

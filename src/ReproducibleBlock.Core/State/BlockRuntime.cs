@@ -1,5 +1,8 @@
 using System;
+using System.Globalization;
+using System.IO;
 using System.Threading;
+using ReproducibleBlock.Tracing;
 
 namespace ReproducibleBlock.State;
 
@@ -18,8 +21,15 @@ namespace ReproducibleBlock.State;
 /// </remarks>
 internal sealed class BlockRuntime
 {
-    /// <summary>The process-wide runtime behind <see cref="Reproducible"/>.</summary>
-    public static BlockRuntime Shared { get; } = new(cudaFactory: null);
+    /// <summary>The process-wide runtime behind <see cref="Reproducible"/>; traces from the start when <see cref="BlockTrace.EnvironmentVariable"/> is set.</summary>
+    public static BlockRuntime Shared { get; } = CreateShared();
+
+    private static BlockRuntime CreateShared()
+    {
+        var runtime = new BlockRuntime(cudaFactory: null);
+        runtime.StartTraceFromEnvironment();
+        return runtime;
+    }
 
     private readonly object _gate = new();
     private readonly Func<Action<string>, ICudaGenerators>? _cudaFactory;
@@ -29,6 +39,9 @@ internal sealed class BlockRuntime
     private SnapshotData? _pendingResume;
     private readonly StreamRegistry _streams = new();
     private bool _warnedAboutSnapshots;
+    private TraceWriter? _tracer;
+    private RngState? _traceState; // read into while tracing, kept
+    private bool _traceExitHooked;
 
     /// <param name="cudaFactory">Stands in for CUDA detection (tests); null detects the real devices.</param>
     internal BlockRuntime(Func<Action<string>, ICudaGenerators>? cudaFactory)
@@ -120,6 +133,7 @@ internal sealed class BlockRuntime
                 Warn("SetSeed dropped the snapshot that Resume was waiting to apply: call Resume after SetSeed.");
             }
             Volatile.Write(ref _seeding, new Seeding(seed, strategy, reference));
+            _tracer?.Seed(seed, derivation, ReproducibleEnvironment.Current().ToPairs());
         }
     }
 
@@ -130,7 +144,15 @@ internal sealed class BlockRuntime
     /// a failure there puts every generator back; otherwise a failure on CUDA device n leaves devices before it at
     /// the block's seed.
     /// </remarks>
-    public BlockScope Enter(long blockSeed, bool restoreOnExit, bool instance)
+    public BlockScope Enter(long blockSeed, bool restoreOnExit, bool instance, string? name = null) =>
+        Enter<TraceChecked>(blockSeed, restoreOnExit, instance, name);
+
+    /// <summary><see cref="Enter"/> compiled without the tracing check: the benchmarks' baseline for what the check costs.</summary>
+    internal BlockScope EnterSkippingTraceCheck(long blockSeed, bool restoreOnExit, bool instance) =>
+        Enter<TraceSkipped>(blockSeed, restoreOnExit, instance, name: null);
+
+    private BlockScope Enter<TSwitch>(long blockSeed, bool restoreOnExit, bool instance, string? name)
+        where TSwitch : struct, ITraceSwitch
     {
         lock (_gate)
         {
@@ -146,6 +168,8 @@ internal sealed class BlockRuntime
             BlockFrame frame = _stack.Next();
             if (restoreOnExit)
                 sources.Read(frame.Saved ??= sources.NewState());
+            TraceWriter? tracer = default(TSwitch).On ? _tracer : null;
+            Fingerprint before = tracer is null ? default : TraceRead(sources, restoreOnExit ? frame.Saved : null);
             try
             {
                 seeding.Derivation.Enter(sources, key, blockSeed);
@@ -164,6 +188,8 @@ internal sealed class BlockRuntime
             _stack.Push(scope);
             if (_pendingResume is { } pending && pending.Frames.Count == _stack.Depth)
                 ResumeOnEntry(pending, seeding, sources, parent, blockSeed, instance);
+            if (tracer is not null)
+                TraceEnter(tracer, frame, parent, string.Create(CultureInfo.InvariantCulture, $"{blockSeed}#{ordinal}"), name, instance ? "instance" : "block", before, sources);
             return scope;
         }
     }
@@ -176,7 +202,7 @@ internal sealed class BlockRuntime
     /// An owner registered by its woven constructor has the key of its construction path; any other gets, at its first
     /// entry, the key of the n-th new stream under the block open then.
     /// </remarks>
-    public BlockScope EnterStream(object owner)
+    public BlockScope EnterStream(object owner, string? name = null)
     {
         lock (_gate)
         {
@@ -191,6 +217,8 @@ internal sealed class BlockRuntime
             RngState? resumed = stream is null ? _streams.PendingState(key) : stream.State;
             BlockFrame frame = _stack.Next();
             sources.Read(frame.Saved ??= sources.NewState());
+            TraceWriter? tracer = _tracer;
+            Fingerprint before = tracer is null ? default : Fingerprint.Of(frame.Saved);
             try
             {
                 if (resumed is null)
@@ -219,6 +247,8 @@ internal sealed class BlockRuntime
             frame.Open(scope, StreamRegistry.StreamSeed, ordinal, key, restoreOnExit: true);
             frame.Stream = stream;
             _stack.Push(scope);
+            if (tracer is not null)
+                TraceEnter(tracer, frame, parent, "~" + key.ToString("x16", CultureInfo.InvariantCulture), name, "continuing", before, sources);
             return scope;
         }
     }
@@ -322,7 +352,13 @@ internal sealed class BlockRuntime
     }
 
     /// <summary>Leaves the block of <paramref name="scope"/>; does nothing when it is not open.</summary>
-    public void Exit(BlockScope scope)
+    public void Exit(BlockScope scope) => Exit<TraceChecked>(scope);
+
+    /// <summary><see cref="Exit"/> compiled without the tracing check (benchmarks' baseline).</summary>
+    internal void ExitSkippingTraceCheck(BlockScope scope) => Exit<TraceSkipped>(scope);
+
+    private void Exit<TSwitch>(BlockScope scope)
+        where TSwitch : struct, ITraceSwitch
     {
         lock (_gate)
         {
@@ -343,6 +379,10 @@ internal sealed class BlockRuntime
                     + $"the blocks inside it ({string.Join(" > ", System.Linq.Enumerable.Select(pending.Frames, f => f.BlockSeed))}) were not entered as at capture. "
                     + "The run goes on without it.");
             }
+            TraceWriter? tracer = default(TSwitch).On ? _tracer : null;
+            Fingerprint ending = default;
+            if (tracer is not null && frame.Stream is null)
+                ending = TraceRead(Sources(), state: null);
             if (frame.RestoreOnExit)
             {
                 Sources sources = Sources();
@@ -350,7 +390,11 @@ internal sealed class BlockRuntime
                 // previous state intact, and traded once the exit has happened.
                 RngState? ended = null;
                 if (frame.Stream is not null)
+                {
                     sources.Read(ended = frame.Spare ??= sources.NewState());
+                    if (tracer is not null)
+                        ending = Fingerprint.Of(ended);
+                }
                 // CUDA first, the step that can fail: a failed exit then leaves the block open with nothing moved.
                 sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
                 sources.Apply(frame.Saved!);
@@ -360,7 +404,134 @@ internal sealed class BlockRuntime
                     stream.State = ended;
                 }
             }
+            tracer?.Exit(frame.TracePath, frame.TraceName, ending);
             _stack.Pop();
+        }
+    }
+
+    /// <summary>Whether the tracing check is compiled in: a struct type argument, so the JIT drops the check where it is off.</summary>
+    private interface ITraceSwitch
+    {
+        bool On { get; }
+    }
+
+    private readonly struct TraceChecked : ITraceSwitch
+    {
+        public bool On => true;
+    }
+
+    private readonly struct TraceSkipped : ITraceSwitch
+    {
+        public bool On => false;
+    }
+
+    /// <summary>The trace being written, or null.</summary>
+    public TraceWriter? Tracer => Volatile.Read(ref _tracer);
+
+    /// <summary>The fingerprint of <paramref name="state"/>, or of the generators now when it is null.</summary>
+    private Fingerprint TraceRead(Sources sources, RngState? state)
+    {
+        if (state is null)
+            sources.Read(state = _traceState ??= sources.NewState());
+        return Fingerprint.Of(state);
+    }
+
+    private void TraceEnter(TraceWriter tracer, BlockFrame frame, BlockFrame parent, string segment, string? name, string kind, in Fingerprint before, Sources sources)
+    {
+        frame.TracePath = parent.TracePath.Length == 0 ? segment : parent.TracePath + "/" + segment;
+        frame.TraceName = name ?? BlockNames.OfCaller();
+        tracer.Enter(frame.TracePath, frame.TraceName, kind, frame.RestoreOnExit, before, TraceRead(sources, state: null));
+    }
+
+    /// <summary>Starts the trace that <see cref="BlockTrace.EnvironmentVariable"/> asks for; a path that cannot be written gives a warning.</summary>
+    private void StartTraceFromEnvironment()
+    {
+        string? path = Environment.GetEnvironmentVariable(BlockTrace.EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(path))
+            return;
+        try
+        {
+            StartTrace(BlockTrace.ExpandPath(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            Warn($"{BlockTrace.EnvironmentVariable}={path}: the trace cannot be written ({e.Message}); the run goes on without tracing. "
+                + "Use a writable path, with {pid} in it when several processes start with the variable set.");
+        }
+    }
+
+    public string StartTrace(string path)
+    {
+        lock (_gate)
+        {
+            if (_tracer is { } running)
+                throw new InvalidOperationException($"A trace is already being written to {running.Path}. Call BlockTrace.Stop() before starting another.");
+            if (_stack.Depth > 0)
+            {
+                throw new InvalidOperationException(
+                    $"Tracing cannot start inside blocks ({_stack.Describe()}): their entries would be missing from the trace. Start it outside every block, or set {BlockTrace.EnvironmentVariable} before the process starts.");
+            }
+            var tracer = new TraceWriter(path);
+            if (_seeding is { } seeding)
+                tracer.Seed(seeding.RootSeed, seeding.Derivation.Kind, ReproducibleEnvironment.Current().ToPairs());
+            if (!_traceExitHooked)
+            {
+                _traceExitHooked = true;
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => EndTraceAtExit(complete: true);
+                AppDomain.CurrentDomain.UnhandledException += (_, _) => EndTraceAtExit(complete: false);
+            }
+            Volatile.Write(ref _tracer, tracer);
+            return path;
+        }
+    }
+
+    public void StopTrace()
+    {
+        lock (_gate)
+        {
+            _tracer?.End();
+            Volatile.Write(ref _tracer, null);
+        }
+    }
+
+    public void TraceMark(string name, ulong fingerprint)
+    {
+        lock (_gate)
+        {
+            _tracer?.Mark(_stack.Top.TracePath, name, fingerprint);
+        }
+    }
+
+    /// <summary>
+    /// At process exit the trace ends (its <c>end</c> line says the run finished); on an unhandled exception it is only
+    /// flushed, so the trace shows the run stopped early. Another thread may hold the lock while the process dies:
+    /// then the buffer is left unwritten rather than the exit hung.
+    /// </summary>
+    private void EndTraceAtExit(bool complete)
+    {
+        if (!Monitor.TryEnter(_gate, TimeSpan.FromSeconds(2)))
+            return;
+        try
+        {
+            if (_tracer is not { } tracer)
+                return;
+            if (complete)
+            {
+                tracer.End();
+                Volatile.Write(ref _tracer, null);
+            }
+            else
+            {
+                tracer.Flush();
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The process is ending: a trace that cannot be written is all there is to lose.
+        }
+        finally
+        {
+            Monitor.Exit(_gate);
         }
     }
 

@@ -1,0 +1,64 @@
+using BenchmarkDotNet.Attributes;
+using ReproducibleBlock.State;
+
+namespace ReproducibleBlock.Benchmarks;
+
+/// <summary>
+/// What tracing costs. Off: a block's entry and exit as users call them (with the tracing check) against the same code
+/// compiled without the check (the baseline; the ratio and its confidence interval are the check's cost). On: a
+/// named block (as woven code enters it) and a hand-written one (named from the stack, cached per call site), each
+/// writing two events with fingerprints of three state reads. The trace goes to /dev/null, so that millions of
+/// iterations do not fill the disk: the cost measured is reading, hashing and formatting, and the batched writes'
+/// system calls, without the page cache's.
+/// </summary>
+[MemoryDiagnoser]
+[MedianColumn]
+public class TraceBenchmarks
+{
+    private readonly BlockRuntime _runtime = BlockRuntime.Shared;
+
+    [GlobalSetup(Targets = [nameof(Off_BlockWithoutTracingCheck), nameof(Off_Block)])]
+    public void TracingOff()
+    {
+        BlockTrace.Stop();
+        Reproducible.SetSeed(42);
+    }
+
+    [GlobalSetup(Targets = [nameof(On_WovenBlock), nameof(On_HandWrittenBlock)])]
+    public void TracingOn()
+    {
+        Reproducible.SetSeed(42);
+        BlockTrace.Start("/dev/null");
+    }
+
+    [GlobalCleanup]
+    public void CleanUp()
+    {
+        BlockTrace.Stop();
+    }
+
+    [Benchmark(Baseline = true)]
+    public void Off_BlockWithoutTracingCheck()
+    {
+        BlockScope scope = _runtime.EnterSkippingTraceCheck(5, restoreOnExit: false, instance: false);
+        _runtime.ExitSkippingTraceCheck(scope);
+    }
+
+    [Benchmark]
+    public void Off_Block()
+    {
+        using (Reproducible.Block(5)) { }
+    }
+
+    [Benchmark]
+    public void On_WovenBlock()
+    {
+        using (WovenCode.EnterBlock(5, restoreOnExit: false, "Benchmarks.TraceBenchmarks.On_WovenBlock")) { }
+    }
+
+    [Benchmark]
+    public void On_HandWrittenBlock()
+    {
+        using (Reproducible.Block(5)) { }
+    }
+}

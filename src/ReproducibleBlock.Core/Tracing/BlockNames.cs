@@ -1,0 +1,101 @@
+using System;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text.RegularExpressions;
+
+namespace ReproducibleBlock.Tracing;
+
+/// <summary>
+/// Names for blocks in a trace that are the same on every machine. Woven blocks pass their member's name; a
+/// hand-written block is named by the source line that opened it, found by walking the stack, which happens only
+/// while tracing is on, and once per call site (the name is cached by method and IL offset).
+/// </summary>
+internal static partial class BlockNames
+{
+    private static readonly Assembly Core = typeof(BlockNames).Assembly;
+    private static readonly ConcurrentDictionary<(IntPtr Method, int Offset), string> ByCallSite = new();
+    private static readonly ConcurrentDictionary<string, string> RelativeFiles = new();
+
+    /// <summary>The first frame outside this library: <c>file:line</c>, or <c>Type.Method+IL_offset</c> without symbols.</summary>
+    public static string? OfCaller()
+    {
+        var quick = new StackTrace(1, fNeedFileInfo: false);
+        for (int i = 0; i < quick.FrameCount; i++)
+        {
+            StackFrame? frame = quick.GetFrame(i);
+            MethodBase? method = frame?.GetMethod();
+            if (method is null || method.Module.Assembly == Core)
+                continue;
+            (IntPtr, int) site = (HandleOf(method), frame!.GetILOffset());
+            if (ByCallSite.TryGetValue(site, out string? known))
+                return known;
+            // First time at this call site: the same walk again, with file and line (the same frames, one level up).
+            StackFrame? detailed = new StackTrace(1, fNeedFileInfo: true).GetFrame(i);
+            string name = detailed?.GetFileName() is { Length: > 0 } file
+                ? $"{RelativeFiles.GetOrAdd(file, Relative)}:{detailed.GetFileLineNumber()}"
+                : $"{method.DeclaringType?.FullName}.{method.Name}+IL_{site.Item2:X4}";
+            ByCallSite.TryAdd(site, name);
+            return name;
+        }
+        return null;
+    }
+
+    private static IntPtr HandleOf(MethodBase method)
+    {
+        try
+        {
+            return method.MethodHandle.Value;
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
+        {
+            return IntPtr.Zero; // a dynamic method: named again each time, never cached wrongly under another's handle
+        }
+    }
+
+    [GeneratedRegex(@"^/_\d*/")]
+    private static partial Regex DeterministicRoot();
+
+    /// <summary>
+    /// A source path as the same text on every machine: a deterministic build's mapped path (<c>/_/src/A.cs</c>) without
+    /// its root, or the path relative to the repository (the nearest folder above with <c>.git</c>), else the solution,
+    /// else the project folder; the file name alone when none is found (sources not on this machine).
+    /// </summary>
+    internal static string Relative(string file)
+    {
+        string normal = file.Replace('\\', '/');
+        Match mapped = DeterministicRoot().Match(normal);
+        if (mapped.Success)
+            return normal[mapped.Length..];
+        foreach (Func<DirectoryInfo, bool> isRoot in RootTests)
+        {
+            for (DirectoryInfo? folder = new FileInfo(file).Directory; folder is not null; folder = folder.Parent)
+            {
+                if (SafeIsRoot(isRoot, folder))
+                    return Path.GetRelativePath(folder.FullName, file).Replace('\\', '/');
+            }
+        }
+        return Path.GetFileName(normal);
+    }
+
+    private static readonly Func<DirectoryInfo, bool>[] RootTests =
+    [
+        folder => Directory.Exists(Path.Combine(folder.FullName, ".git")) || File.Exists(Path.Combine(folder.FullName, ".git")),
+        folder => folder.EnumerateFiles("*.sln").Any() || folder.EnumerateFiles("*.slnx").Any(),
+        folder => folder.EnumerateFiles("*.csproj").Any(),
+    ];
+
+    private static bool SafeIsRoot(Func<DirectoryInfo, bool> isRoot, DirectoryInfo folder)
+    {
+        try
+        {
+            return folder.Exists && isRoot(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+        {
+            return false;
+        }
+    }
+}
