@@ -149,6 +149,32 @@ public sealed class TraceTests : RuntimeTest
     }
 
     [TestMethod]
+    [DataRow(BlockDerivation.Keyed)]
+    [DataRow(BlockDerivation.ResetAndAdvance)]
+    public void EntryStates_OfEveryKindOfBlock_AreTheStatesTheBlocksSee(BlockDerivation derivation)
+    {
+        Reproducible.SetSeed(21, derivation);
+        BlockTrace.Start(_path);
+        var owner = new object();
+        var seen = new List<string>();
+        using (Reproducible.Block(4))
+            seen.Add(CpuFingerprint());
+        using (Reproducible.InstanceBlock(6, restoreOnExit: true))
+            seen.Add(CpuFingerprint());
+        for (int call = 0; call < 2; call++) // the first entry derives the stream, the second resumes it
+        {
+            using (Reproducible.ContinuingBlock(owner))
+            {
+                seen.Add(CpuFingerprint());
+                Draws.Torch(3);
+            }
+        }
+        string[] traced = Events().Where(e => e.GetProperty("ev").GetString() == "enter")
+            .Select(e => e.GetProperty("state").GetProperty("cpu").GetString()!).ToArray();
+        CollectionAssert.AreEqual(seen, traced);
+    }
+
+    [TestMethod]
     public void KeyedBlocks_StartFromTheSameStateWhateverWasDrawnBefore_WhichTheTraceShows()
     {
         (string Before, string State) Entry(int drawnBefore)

@@ -186,10 +186,15 @@ internal sealed class BlockRuntime
             var scope = new BlockScope(this, blockSeed, restoreOnExit);
             frame.Open(scope, blockSeed, ordinal, key, restoreOnExit);
             _stack.Push(scope);
+            bool resumedHere = false;
             if (_pendingResume is { } pending && pending.Frames.Count == _stack.Depth)
-                ResumeOnEntry(pending, seeding, sources, parent, blockSeed, instance);
+                resumedHere = ResumeOnEntry(pending, seeding, sources, parent, blockSeed, instance);
             if (tracer is not null)
-                TraceEnter(tracer, frame, parent, string.Create(CultureInfo.InvariantCulture, $"{blockSeed}#{ordinal}"), name, instance ? "instance" : "block", before, sources);
+            {
+                // Keyed entry wrote the CPU state through the write buffer: hash that instead of reading it back.
+                bool cpuJustWritten = !resumedHere && seeding.Derivation.Kind == BlockDerivation.Keyed && sources.Cpu.HasKnownLayout;
+                TraceEnter(tracer, frame, parent, string.Create(CultureInfo.InvariantCulture, $"{blockSeed}#{ordinal}"), name, instance ? "instance" : "block", before, sources, cpuJustWritten);
+            }
             return scope;
         }
     }
@@ -248,7 +253,7 @@ internal sealed class BlockRuntime
             frame.Stream = stream;
             _stack.Push(scope);
             if (tracer is not null)
-                TraceEnter(tracer, frame, parent, "~" + key.ToString("x16", CultureInfo.InvariantCulture), name, "continuing", before, sources);
+                TraceEnter(tracer, frame, parent, "~" + key.ToString("x16", CultureInfo.InvariantCulture), name, "continuing", before, sources, sources.Cpu.HasKnownLayout);
             return scope;
         }
     }
@@ -284,14 +289,16 @@ internal sealed class BlockRuntime
     /// restore takes the entry's bookkeeping back too (and, for a restoring block, its generators); the generators of a
     /// plain block stay at the block's state, as after any failed entry.
     /// </summary>
-    private void ResumeOnEntry(SnapshotData pending, Seeding seeding, Sources sources, BlockFrame parent, long blockSeed, bool instance)
+    /// <returns>Whether the snapshot was restored.</returns>
+    private bool ResumeOnEntry(SnapshotData pending, Seeding seeding, Sources sources, BlockFrame parent, long blockSeed, bool instance)
     {
         if (!Snapshots.IsCapturedHere(pending, seeding, _stack))
-            return;
+            return false;
         try
         {
             Volatile.Write(ref _seeding, Snapshots.Restore(pending, seeding, _stack, sources, _streams, Warn));
             _pendingResume = null;
+            return true;
         }
         catch
         {
@@ -436,11 +443,26 @@ internal sealed class BlockRuntime
         return Fingerprint.Of(state);
     }
 
-    private void TraceEnter(TraceWriter tracer, BlockFrame frame, BlockFrame parent, string segment, string? name, string kind, in Fingerprint before, Sources sources)
+    /// <summary>
+    /// Writes an entry event. <paramref name="cpuJustWritten"/>: the entry set the CPU state from the write buffer,
+    /// which still holds it, so its fingerprint needs no read back.
+    /// </summary>
+    private void TraceEnter(TraceWriter tracer, BlockFrame frame, BlockFrame parent, string segment, string? name, string kind, in Fingerprint before, Sources sources, bool cpuJustWritten)
     {
         frame.TracePath = parent.TracePath.Length == 0 ? segment : parent.TracePath + "/" + segment;
         frame.TraceName = name ?? BlockNames.OfCaller();
-        tracer.Enter(frame.TracePath, frame.TraceName, kind, frame.RestoreOnExit, before, TraceRead(sources, state: null));
+        Fingerprint state;
+        if (cpuJustWritten)
+        {
+            RngState scratch = _traceState ??= sources.NewState();
+            sources.Cuda.Read(scratch.Cuda);
+            state = Fingerprint.Of(sources.Cpu.LastWritten, sources.Managed.State, scratch.Cuda);
+        }
+        else
+        {
+            state = TraceRead(sources, state: null);
+        }
+        tracer.Enter(frame.TracePath, frame.TraceName, kind, frame.RestoreOnExit, before, state);
     }
 
     /// <summary>Starts the trace that <see cref="BlockTrace.EnvironmentVariable"/> asks for; a path that cannot be written gives a warning.</summary>

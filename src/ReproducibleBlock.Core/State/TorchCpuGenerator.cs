@@ -65,6 +65,12 @@ internal sealed class TorchCpuGenerator
         _generator.set_state(_writeBuffer);
     }
 
+    /// <summary>
+    /// The state the last <see cref="Write"/> or <see cref="WriteDerived"/> set (with the known layout): the generator's
+    /// state until something draws or seeds it, so a trace can hash it without reading the state back.
+    /// </summary>
+    public ReadOnlySpan<byte> LastWritten => _writeBuffer.bytes;
+
     /// <summary><c>manual_seed</c>: what PyTorch's <c>torch.manual_seed</c> does to the CPU generator.</summary>
     public void Seed(long seed) => _generator.manual_seed(seed);
 

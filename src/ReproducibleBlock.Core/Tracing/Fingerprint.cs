@@ -11,16 +11,18 @@ namespace ReproducibleBlock.Tracing;
 /// </summary>
 internal readonly record struct Fingerprint(ulong Cpu, ulong Managed, ulong? Cuda)
 {
-    public static Fingerprint Of(RngState state)
+    public static Fingerprint Of(RngState state) => Of(state.Cpu, state.Managed, state.Cuda);
+
+    public static Fingerprint Of(ReadOnlySpan<byte> cpuState, ulong managedState, ReadOnlySpan<CudaGeneratorState> cudaStates)
     {
         Span<byte> managed = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(managed, state.Managed);
+        BinaryPrimitives.WriteUInt64LittleEndian(managed, managedState);
         ulong? cuda = null;
-        if (state.Cuda.Length > 0)
+        if (cudaStates.Length > 0)
         {
             var hash = new XxHash3();
             Span<byte> device = stackalloc byte[16];
-            foreach (CudaGeneratorState generator in state.Cuda)
+            foreach (CudaGeneratorState generator in cudaStates)
             {
                 BinaryPrimitives.WriteUInt64LittleEndian(device, generator.Seed);
                 BinaryPrimitives.WriteUInt64LittleEndian(device[8..], generator.Offset);
@@ -28,6 +30,6 @@ internal readonly record struct Fingerprint(ulong Cpu, ulong Managed, ulong? Cud
             }
             cuda = hash.GetCurrentHashAsUInt64();
         }
-        return new Fingerprint(XxHash3.HashToUInt64(state.Cpu), XxHash3.HashToUInt64(managed), cuda);
+        return new Fingerprint(XxHash3.HashToUInt64(cpuState), XxHash3.HashToUInt64(managed), cuda);
     }
 }
