@@ -9,7 +9,7 @@ using System.Text.Json;
 namespace ReproducibleBlock.Tracing;
 
 /// <summary>
-/// Writes a trace: JSON Lines (docs/trace-format.md, format 1) into a buffer that goes to the file in batches, at each
+/// Writes a trace: JSON Lines (format 1, described in the README's "Trace format" section) into a buffer that goes to the file in batches, at each
 /// seed event and when the trace ends, so a run that crashes leaves a prefix of whole lines.
 /// </summary>
 /// <remarks>Not thread-safe by itself: the runtime calls it under its lock.</remarks>
