@@ -232,7 +232,7 @@ internal sealed class BlockRuntime
                 }
                 else
                 {
-                    sources.Apply(resumed);
+                    sources.Apply(resumed, alreadyValid: true);
                     sources.Cuda.ResumeStream(stream ?? new ContinuingStream(key));
                 }
             }
@@ -404,7 +404,7 @@ internal sealed class BlockRuntime
                 }
                 // CUDA first, the step that can fail: a failed exit then leaves the block open with nothing moved.
                 sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
-                sources.Apply(frame.Saved!);
+                sources.Apply(frame.Saved!, alreadyValid: true);
                 if (frame.Stream is { } stream)
                 {
                     frame.Spare = stream.State;

@@ -23,10 +23,19 @@ internal sealed class Sources(TorchCpuGenerator cpu, BlockRandom managed, ICudaG
     }
 
     /// <summary>Sets every generator. CUDA, the one that can fail (a lost device), goes first: then a failure leaves the others as they were.</summary>
-    public void Apply(RngState state)
+    /// <param name="state">The state to set.</param>
+    /// <param name="alreadyValid">
+    /// The state was read from this process's generators or came through the snapshot reader, which validates every
+    /// state it reads (a restoring exit's saved state, a continuing block's stream): the CPU state's check, a pass over
+    /// its 624 words, is skipped on these hot paths. Anything else is checked.
+    /// </param>
+    public void Apply(RngState state, bool alreadyValid = false)
     {
         Cuda.Write(state.Cuda);
-        Cpu.Write(state.Cpu);
+        if (alreadyValid)
+            Cpu.WriteReadBack(state.Cpu);
+        else
+            Cpu.Write(state.Cpu);
         Managed.State = state.Managed;
     }
 

@@ -51,6 +51,16 @@ internal sealed class TorchCpuGenerator
         _generator.set_state(_writeBuffer);
     }
 
+    /// <summary>
+    /// Sets a state known to be valid (read from this generator, or checked by the snapshot reader), without
+    /// <see cref="Write"/>'s check.
+    /// </summary>
+    public void WriteReadBack(ReadOnlySpan<byte> state)
+    {
+        state.CopyTo(_writeBuffer.bytes);
+        _generator.set_state(_writeBuffer);
+    }
+
     /// <summary>Sets the state derived from a block key (see <see cref="CpuGeneratorState.Derive"/>).</summary>
     /// <remarks>With an unknown layout, falls back to <c>manual_seed</c>, which keeps only 32 bits of the key.</remarks>
     public void WriteDerived(ulong key)
