@@ -1,0 +1,385 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text.Json;
+
+namespace ReproducibleBlock.Tool.Traces;
+
+/// <summary>
+/// Reads a trace (docs/trace-format.md) one event at a time and checks each line against the format: a trace of a
+/// million events streams through, with no line's text kept after it is read.
+/// </summary>
+/// <remarks>
+/// The <c>trace</c> line is read when the reader is created. Anything that breaks the format throws a
+/// <see cref="TraceFormatException"/> naming the file, the line and what is wrong. A last line cut short (no newline at
+/// the end, and not complete JSON: the run stopped while writing it) is ignored with a warning, and so are events of a
+/// kind this reader does not know; properties it does not know are ignored silently, as the format says.
+/// </remarks>
+public sealed class TraceReader : IDisposable
+{
+    /// <summary>The format version this reader knows.</summary>
+    public const int KnownFormat = 1;
+
+    private readonly Stream _stream;
+    private readonly Utf8LineReader _lines;
+    private readonly List<string> _warnings = [];
+    private long _line;
+    private long _nextSeq;
+    private bool _finished;
+    private long _unknownEvents;
+
+    /// <summary>Reads a trace from <paramref name="stream"/>, starting with its <c>trace</c> line.</summary>
+    /// <param name="stream">The trace's bytes; the reader disposes it.</param>
+    /// <param name="file">The name used in messages: the file as the user named it.</param>
+    /// <exception cref="TraceFormatException">The first line is not a <c>trace</c> event of a known format.</exception>
+    public TraceReader(Stream stream, string file)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        _stream = stream;
+        File = file ?? throw new ArgumentNullException(nameof(file));
+        _lines = new Utf8LineReader(stream);
+        try
+        {
+            Header = ReadHeader();
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The name used in messages.</summary>
+    public string File { get; }
+
+    /// <summary>The <c>trace</c> line.</summary>
+    public TraceHeader Header { get; }
+
+    /// <summary>Whether the <c>end</c> event was read: the trace is complete.</summary>
+    public bool IsComplete { get; private set; }
+
+    /// <summary>The events read so far after the <c>trace</c> line, events of unknown kinds included.</summary>
+    public long EventCount => _nextSeq;
+
+    /// <summary>The number of the last line read (ignored lines included).</summary>
+    public long LastLine => _line;
+
+    /// <summary>What was ignored: a last line cut short, events of unknown kinds. Each names the file and line.</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    /// <summary>Opens the trace file at <paramref name="path"/> and reads its <c>trace</c> line.</summary>
+    /// <param name="path">The file; it is also the name used in messages.</param>
+    /// <exception cref="TraceFormatException">The file cannot be read, or does not start with a <c>trace</c> line of a known format.</exception>
+    public static TraceReader Open(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        FileStream stream;
+        try
+        {
+            if (Directory.Exists(path))
+                throw new TraceFormatException(path, null, "is a directory, not a trace file");
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new TraceFormatException(path, null, "no such file", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new TraceFormatException(path, null, $"cannot be read: {e.Message}", e);
+        }
+        return new TraceReader(stream, path);
+    }
+
+    /// <summary>Reads the next event.</summary>
+    /// <returns>The event, or null at the end of the trace (after its <c>end</c> event, or where a run that stopped early left off).</returns>
+    /// <exception cref="TraceFormatException">A line breaks the format.</exception>
+    public TraceEvent? Read()
+    {
+        while (!_finished)
+        {
+            if (!NextLine(out ReadOnlyMemory<byte> text, out bool terminated))
+            {
+                _finished = true;
+                break;
+            }
+            using JsonDocument? document = Parse(text, terminated);
+            if (document is null)
+            {
+                _finished = true; // a last line cut short
+                break;
+            }
+            if (IsComplete)
+                throw Error("an event after the end event: a complete trace ends with its end event");
+            TraceEvent? read = ReadEvent(document.RootElement);
+            if (read is not null)
+                return read;
+        }
+        return null;
+    }
+
+    /// <summary>Reads every remaining event.</summary>
+    /// <exception cref="TraceFormatException">A line breaks the format.</exception>
+    public IEnumerable<TraceEvent> ReadAll()
+    {
+        while (Read() is { } read)
+            yield return read;
+    }
+
+    /// <summary>Closes the file.</summary>
+    public void Dispose() => _stream.Dispose();
+
+    private TraceHeader ReadHeader()
+    {
+        if (!NextLine(out ReadOnlyMemory<byte> text, out bool terminated))
+            throw new TraceFormatException(File, null, "is empty: a trace starts with a trace line");
+        using JsonDocument document = Parse(text, terminated)
+            ?? throw Error("the first line is cut short (no newline at its end, and not complete JSON): not a trace");
+        JsonElement root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+            throw Error($"the first line must be a trace event, a JSON object, not {Describe(root)}");
+        if (!root.TryGetProperty("ev", out JsonElement ev))
+            throw Error("the first line has no 'ev' property: a trace starts with a trace event");
+        if (ev.ValueKind != JsonValueKind.String || ev.GetString() != "trace")
+            throw Error($"the first line must be a trace event, not {(ev.ValueKind == JsonValueKind.String ? $"'{ev.GetString()}'" : Describe(ev))}");
+        var line = new LineObject(this, root, "trace");
+        long format = line.Integer("format");
+        if (format != KnownFormat)
+            throw Error($"unknown trace format {format}: this reader knows format {KnownFormat} (a newer ReproducibleBlock wrote it: update reproducible-block)");
+        string library = line.String("library");
+        long pid = line.Integer("pid");
+        string started = line.String("started");
+        if (!DateTimeOffset.TryParse(started, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _))
+            throw Error($"trace event: 'started' must be a UTC time in ISO 8601, not \"{started}\"");
+        return new TraceHeader((int)format, library, pid, started);
+    }
+
+    private TraceEvent? ReadEvent(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw Error($"an event must be a JSON object, not {Describe(root)}");
+        if (!root.TryGetProperty("ev", out JsonElement evElement))
+            throw Error("property 'ev' is missing: every event names its kind");
+        if (evElement.ValueKind != JsonValueKind.String)
+            throw Error($"property 'ev' must be a string, not {Describe(evElement)}");
+        string ev = evElement.GetString()!;
+        var line = new LineObject(this, root, ev);
+        long seq = ev == "trace"
+            ? throw Error("a second trace event: only the first line is one")
+            : line.Integer("seq");
+        if (seq != _nextSeq)
+            throw Error($"{ev} event: seq is {seq} where {_nextSeq} was expected (a line is missing, repeated or out of order)");
+        _nextSeq++;
+        switch (ev)
+        {
+            case "seed":
+                return new SeedEvent(_line, seq, line.Integer("rootSeed"), line.Derivation("derivation"), line.StringMap("environment"));
+            case "enter":
+                return new EnterEvent(_line, seq, line.String("path"), line.StringOrNull("name"), line.Kind("kind"), line.Boolean("restore"),
+                    line.Fingerprints("before"), line.Fingerprints("state"));
+            case "exit":
+                return new ExitEvent(_line, seq, line.String("path"), line.StringOrNull("name"), line.Fingerprints("state"));
+            case "mark":
+                return new MarkEvent(_line, seq, line.String("path"), line.String("name"), line.Fingerprint("fingerprint"));
+            case "end":
+                IsComplete = true;
+                return new EndEvent(_line, seq);
+            default:
+                if (_unknownEvents++ == 0)
+                    _warnings.Add($"{File}:{_line}: an event of unknown kind '{ev}' (from a newer ReproducibleBlock?) is ignored, and any later ones");
+                return null;
+        }
+    }
+
+    private bool NextLine(out ReadOnlyMemory<byte> text, out bool terminated)
+    {
+        try
+        {
+            if (!_lines.TryReadLine(out text, out terminated))
+                return false;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new TraceFormatException(File, _line + 1, $"cannot be read: {e.Message}", e);
+        }
+        _line++;
+        if (_line == 1 && text.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+            text = text[3..]; // a UTF-8 byte order mark
+        return true;
+    }
+
+    /// <summary>The line as JSON; null for a last line cut short, which is ignored with a warning.</summary>
+    private JsonDocument? Parse(ReadOnlyMemory<byte> text, bool terminated)
+    {
+        bool blank = text.Span.Trim((ReadOnlySpan<byte>)" \t\r"u8).IsEmpty;
+        try
+        {
+            if (!blank)
+                return JsonDocument.Parse(text);
+        }
+        catch (JsonException e) when (terminated)
+        {
+            throw Error($"not JSON: {JsonProblem(e)}", e);
+        }
+        catch (JsonException)
+        {
+        }
+        if (terminated)
+            throw Error("an empty line: every line of a trace is one JSON object");
+        _warnings.Add($"{File}:{_line}: the last line is cut short (no newline at its end, and not complete JSON): ignored, the run stopped while writing it");
+        return null;
+    }
+
+    private static string JsonProblem(JsonException e)
+    {
+        string message = e.Message;
+        int cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut < 0) cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut >= 0) message = message[..cut];
+        return e.BytePositionInLine is { } position ? $"{message.TrimEnd()} (at byte {position + 1} of the line)" : message.TrimEnd();
+    }
+
+    private TraceFormatException Error(string problem, Exception? inner = null) => new(File, _line, problem, inner);
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => value.ValueKind.ToString(),
+    };
+
+    private static bool IsFingerprint(string text)
+    {
+        if (text.Length != 16)
+            return false;
+        foreach (char c in text)
+        {
+            if (c is not (>= '0' and <= '9' or >= 'a' and <= 'f'))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>One event's JSON object, with typed reads that name the line, the event and the property in their errors.</summary>
+    private readonly struct LineObject(TraceReader reader, JsonElement element, string ev)
+    {
+        private JsonElement Get(string name, string? parent = null)
+        {
+            if (!element.TryGetProperty(name, out JsonElement value))
+                throw reader.Error($"{ev} event: property '{Qualified(name, parent)}' is missing");
+            return value;
+        }
+
+        private TraceFormatException WrongType(string name, string expected, JsonElement value, string? parent = null) =>
+            reader.Error($"{ev} event: property '{Qualified(name, parent)}' must be {expected}, not {Describe(value)}");
+
+        private static string Qualified(string name, string? parent) => parent is null ? name : $"{parent}.{name}";
+
+        public string String(string name)
+        {
+            JsonElement value = Get(name);
+            return value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(name, "a string", value);
+        }
+
+        public string? StringOrNull(string name)
+        {
+            JsonElement value = Get(name);
+            return value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Null => null,
+                _ => throw WrongType(name, "a string or null", value),
+            };
+        }
+
+        public long Integer(string name)
+        {
+            JsonElement value = Get(name);
+            if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long integer))
+                return integer;
+            throw value.ValueKind == JsonValueKind.Number
+                ? reader.Error($"{ev} event: property '{name}' must be an integer (64-bit), not {value.GetRawText()}")
+                : WrongType(name, "an integer", value);
+        }
+
+        public bool Boolean(string name)
+        {
+            JsonElement value = Get(name);
+            return value.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw WrongType(name, "true or false", value),
+            };
+        }
+
+        public BlockKind Kind(string name)
+        {
+            string text = String(name);
+            return BlockKinds.TryParse(text, out BlockKind kind)
+                ? kind
+                : throw reader.Error($"{ev} event: property '{name}' must be \"block\", \"instance\" or \"continuing\", not \"{text}\"");
+        }
+
+        public string Derivation(string name)
+        {
+            string text = String(name);
+            return text is "Keyed" or "ResetAndAdvance"
+                ? text
+                : throw reader.Error($"{ev} event: property '{name}' must be \"Keyed\" or \"ResetAndAdvance\", not \"{text}\"");
+        }
+
+        public string Fingerprint(string name)
+        {
+            string text = String(name);
+            return IsFingerprint(text)
+                ? text
+                : throw reader.Error($"{ev} event: property '{name}' must be 16 lowercase hex digits, not \"{text}\"");
+        }
+
+        public IReadOnlyDictionary<string, string> StringMap(string name)
+        {
+            JsonElement value = Get(name);
+            if (value.ValueKind != JsonValueKind.Object)
+                throw WrongType(name, "an object of strings", value);
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (JsonProperty property in value.EnumerateObject())
+            {
+                if (property.Value.ValueKind != JsonValueKind.String)
+                    throw WrongType(property.Name, "a string", property.Value, name);
+                map[property.Name] = property.Value.GetString()!;
+            }
+            return map;
+        }
+
+        public GeneratorFingerprints Fingerprints(string name)
+        {
+            JsonElement value = Get(name);
+            if (value.ValueKind != JsonValueKind.Object)
+                throw WrongType(name, "an object {\"cpu\", \"managed\", \"cuda\"}", value);
+            var inner = new LineObject(reader, value, ev);
+            return new GeneratorFingerprints(inner.FingerprintOrNull("cpu", name), inner.FingerprintOrNull("managed", name), inner.FingerprintOrNull("cuda", name));
+        }
+
+        private string? FingerprintOrNull(string name, string parent)
+        {
+            JsonElement value = Get(name, parent);
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.Null:
+                    return null;
+                case JsonValueKind.String when IsFingerprint(value.GetString()!):
+                    return value.GetString();
+                case JsonValueKind.String:
+                    throw reader.Error($"{ev} event: property '{parent}.{name}' must be 16 lowercase hex digits or null, not \"{value.GetString()}\"");
+                default:
+                    throw WrongType(name, "a string of 16 lowercase hex digits or null", value, parent);
+            }
+        }
+    }
+}
