@@ -1,0 +1,8 @@
+using System;
+
+namespace ReproducibleBlock.Tool;
+
+internal static class Program
+{
+    private static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error);
+}
