@@ -80,7 +80,10 @@ public sealed record EndEvent(long Line, long Seq) : TraceEvent(Line, Seq);
 /// <param name="Cuda">The CUDA generators; null without CUDA.</param>
 public readonly record struct GeneratorFingerprints(string? Cpu, string? Managed, string? Cuda)
 {
-    /// <summary>The names of the generators whose fingerprints differ from <paramref name="other"/>'s (<c>cpu</c>, <c>managed</c>, <c>cuda</c>).</summary>
+    /// <summary>
+    /// The names of the generators whose fingerprints differ from <paramref name="other"/>'s (<c>cpu</c>, <c>managed</c>,
+    /// <c>cuda</c>), in that order.
+    /// </summary>
     public IReadOnlyList<string> DifferingGenerators(GeneratorFingerprints other)
     {
         var names = new List<string>(3);

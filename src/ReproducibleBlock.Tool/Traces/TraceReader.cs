@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace ReproducibleBlock.Tool.Traces;
 
@@ -79,7 +81,9 @@ public sealed class TraceReader : IDisposable
         {
             if (Directory.Exists(path))
                 throw new TraceFormatException(path, null, "is a directory, not a trace file");
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.SequentialScan);
+            // A run may still be writing the trace: share it for writing.
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024,
+                FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -146,7 +150,8 @@ public sealed class TraceReader : IDisposable
         var line = new LineObject(this, root, "trace");
         long format = line.Integer("format");
         if (format != KnownFormat)
-            throw Error($"unknown trace format {format}: this reader knows format {KnownFormat} (a newer ReproducibleBlock wrote it: update reproducible-block)");
+            throw Error($"unknown trace format {format}: this reader knows format {KnownFormat} " +
+                "(a newer ReproducibleBlock wrote it: update reproducible-block)");
         string library = line.String("library");
         long pid = line.Integer("pid");
         string started = line.String("started");
@@ -187,7 +192,8 @@ public sealed class TraceReader : IDisposable
                 return new EndEvent(_line, seq);
             default:
                 if (_unknownEvents++ == 0)
-                    _warnings.Add($"{File}:{_line}: an event of unknown kind '{ev}' (from a newer ReproducibleBlock?) is ignored, and any later ones");
+                    _warnings.Add($"{File}:{_line}: an event of unknown kind '{ev}' (from a newer ReproducibleBlock?): " +
+                        "ignored, as are any later events of unknown kinds");
                 return null;
         }
     }
@@ -215,6 +221,9 @@ public sealed class TraceReader : IDisposable
         bool blank = text.Span.Trim((ReadOnlySpan<byte>)" \t\r"u8).IsEmpty;
         try
         {
+            // JsonDocument leaves strings unchecked until they are read: check the whole line first.
+            if (!Utf8.IsValid(text.Span))
+                throw new JsonException($"invalid UTF-8 text at byte {InvalidUtf8At(text.Span) + 1} of the line");
             if (!blank)
                 return JsonDocument.Parse(text);
         }
@@ -227,8 +236,17 @@ public sealed class TraceReader : IDisposable
         }
         if (terminated)
             throw Error("an empty line: every line of a trace is one JSON object");
-        _warnings.Add($"{File}:{_line}: the last line is cut short (no newline at its end, and not complete JSON): ignored, the run stopped while writing it");
+        _warnings.Add($"{File}:{_line}: the last line is cut short (no newline at its end, and not complete JSON): " +
+            "ignored, the run stopped while writing it");
         return null;
+    }
+
+    private static int InvalidUtf8At(ReadOnlySpan<byte> text)
+    {
+        int at = 0;
+        while (at < text.Length && Rune.DecodeFromUtf8(text[at..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+            at += consumed;
+        return at;
     }
 
     private static string JsonProblem(JsonException e)
@@ -363,7 +381,8 @@ public sealed class TraceReader : IDisposable
             if (value.ValueKind != JsonValueKind.Object)
                 throw WrongType(name, "an object {\"cpu\", \"managed\", \"cuda\"}", value);
             var inner = new LineObject(reader, value, ev);
-            return new GeneratorFingerprints(inner.FingerprintOrNull("cpu", name), inner.FingerprintOrNull("managed", name), inner.FingerprintOrNull("cuda", name));
+            return new GeneratorFingerprints(
+                inner.FingerprintOrNull("cpu", name), inner.FingerprintOrNull("managed", name), inner.FingerprintOrNull("cuda", name));
         }
 
         private string? FingerprintOrNull(string name, string parent)
@@ -376,7 +395,8 @@ public sealed class TraceReader : IDisposable
                 case JsonValueKind.String when IsFingerprint(value.GetString()!):
                     return value.GetString();
                 case JsonValueKind.String:
-                    throw reader.Error($"{ev} event: property '{parent}.{name}' must be 16 lowercase hex digits or null, not \"{value.GetString()}\"");
+                    throw reader.Error(
+                        $"{ev} event: property '{parent}.{name}' must be 16 lowercase hex digits or null, not \"{value.GetString()}\"");
                 default:
                     throw WrongType(name, "a string of 16 lowercase hex digits or null", value, parent);
             }
