@@ -6,7 +6,10 @@ namespace ReproducibleBlock.Tool.Diff;
 /// <summary>How two traces part at their first divergence (docs/trace-format.md, "How diff reads two traces").</summary>
 public enum DivergenceKind
 {
-    /// <summary>The events differ in <c>ev</c>, <c>path</c>, <c>name</c>, <c>kind</c> or <c>restore</c>, or one complete trace has events the other has not.</summary>
+    /// <summary>
+    /// The events differ in <c>ev</c>, <c>path</c>, <c>name</c>, <c>kind</c> or <c>restore</c>, or one complete trace has
+    /// events the other has not.
+    /// </summary>
     Structure,
 
     /// <summary><c>enter</c> events agree in structure but the state the block starts from differs.</summary>
@@ -77,7 +80,9 @@ public sealed record Divergence(
 /// <param name="Agree">Blocks whose entry and exit states are the same in both traces.</param>
 /// <param name="Differ">Blocks whose entry or exit state differs.</param>
 /// <param name="StoppedBy">Why counting stopped.</param>
-/// <param name="StopLineA">A's line where counting stopped (the first event that no longer lines up, or the last line); null when not counted.</param>
+/// <param name="StopLineA">
+/// A's line where counting stopped (the first event that no longer lines up, or the last line); null when not counted.
+/// </param>
 /// <param name="StopLineB">B's line where counting stopped; null when not counted.</param>
 public sealed record LaterBlocks(long Agree, long Differ, CountStop StoppedBy, long? StopLineA, long? StopLineB)
 {

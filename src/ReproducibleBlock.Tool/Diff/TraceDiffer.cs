@@ -192,8 +192,7 @@ public static class TraceDiffer
         {
             (EntryCause cause, string why) = EntryCauseOf(x, y);
             string detail = $"Block {EventText.Block(x.Name, x.Path)} starts from another state in A than in B " +
-                $"({string.Join(" and ", x.State.DifferingGenerators(y.State))} differ{(x.State.DifferingGenerators(y.State).Count == 1 ? "s" : "")}). " +
-                $"Cause: {why}.";
+                $"({Generators(x.State, y.State)}). Cause: {why}.";
             return new Divergence(DivergenceKind.Entry, x.Name, x.Path, x.Line, y.Line, detail, x.State.ToString(), y.State.ToString(), cause);
         }
 
@@ -224,15 +223,21 @@ public static class TraceDiffer
                 "do not say why (another build of the library or of the code that opens the block?)");
         }
 
+        /// <summary>Which generators differ: "cpu differs", "cpu and managed differ".</summary>
+        private static string Generators(GeneratorFingerprints a, GeneratorFingerprints b)
+        {
+            IReadOnlyList<string> names = a.DifferingGenerators(b);
+            return $"{string.Join(" and ", names)} differ{(names.Count == 1 ? "s" : "")}";
+        }
+
         private static string SeedText(SeedEvent? seed) => seed is null
             ? "not seeded (no seed event before this block)"
             : $"{seed.RootSeed.ToString(CultureInfo.InvariantCulture)} (seed event on line {seed.Line})";
 
         private Divergence Inside(ExitEvent x, ExitEvent y)
         {
-            IReadOnlyList<string> generators = x.State.DifferingGenerators(y.State);
             string detail = $"Block {EventText.Block(x.Name, x.Path)} was entered with the same state in both runs but left " +
-                $"with another ({string.Join(" and ", generators)} differ{(generators.Count == 1 ? "s" : "")}): something in this " +
+                $"with another ({Generators(x.State, y.State)}): something in this " +
                 "block is nondeterministic (threads drawing from one generator, a nondeterministic kernel, or a random source " +
                 "outside torch such as System.Random, time or a data loader). This is the block to look at.";
             return new Divergence(DivergenceKind.Inside, x.Name, x.Path, x.Line, y.Line, detail, x.State.ToString(), y.State.ToString(), null);
@@ -306,7 +311,8 @@ public static class TraceDiffer
                 _derivationWarning ??= $"the runs use other derivations: A {sa.Derivation} (line {sa.Line}), B {sb.Derivation} (line {sb.Line})";
         }
 
-        private static List<EnvironmentDifference> EnvironmentDifferences(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
+        private static List<EnvironmentDifference> EnvironmentDifferences(
+            IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
         {
             var differences = new List<EnvironmentDifference>();
             a ??= new Dictionary<string, string>();

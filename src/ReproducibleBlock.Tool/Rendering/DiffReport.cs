@@ -25,8 +25,8 @@ internal static class DiffReport
         }
         else
         {
-            console.MarkupLineInterpolated(
-                $"[yellow bold]Same as far as they go[/]: the traces agree up to where both stop ({diff.A.Events} events), but both are incomplete (no end event).");
+            console.MarkupInterpolated($"[yellow bold]Same as far as they go[/]: the traces agree up to where both stop ");
+            console.MarkupLineInterpolated($"({diff.A.Events} events), but both are incomplete (no end event).");
         }
 
         if (diff.EnvironmentDifferences.Count > 0 || diff.Warnings.Count > 0)
@@ -49,8 +49,8 @@ internal static class DiffReport
     private static void WriteSide(IAnsiConsole console, string label, TraceSide side)
     {
         string state = side.Complete ? "complete" : "incomplete (no end event)";
-        console.MarkupLineInterpolated(
-            $"[bold]{label}[/]  {side.File}: {state}, {side.Events} events, ReproducibleBlock {side.Header.Library}, pid {side.Header.Pid}, started {side.Header.Started}");
+        console.MarkupInterpolated($"[bold]{label}[/]  {side.File}: {state}, {side.Events} events, ");
+        console.MarkupLineInterpolated($"ReproducibleBlock {side.Header.Library}, pid {side.Header.Pid}, started {side.Header.Started}");
     }
 
     private static void WriteDivergence(IAnsiConsole console, Divergence divergence)
@@ -84,7 +84,8 @@ internal static class DiffReport
         string how = later.StoppedBy switch
         {
             CountStop.End => "to the end of both traces",
-            CountStop.Structure => $"counting stopped where the structure parts: A line {Line(later.StopLineA)}, B line {Line(later.StopLineB)}; later events no longer line up",
+            CountStop.Structure => $"counting stopped where the structure parts: A line {Line(later.StopLineA)}, " +
+                $"B line {Line(later.StopLineB)}; later events no longer line up",
             _ => $"counting stopped where one trace ends early: A line {Line(later.StopLineA)}, B line {Line(later.StopLineB)}",
         };
         console.WriteLine(later.Compared == 0
@@ -94,8 +95,8 @@ internal static class DiffReport
         {
             string blocks = diff.A.Derivation is { } d ? $"With the {d} derivation, blocks" : "Blocks";
             console.WriteLine(
-                $"Most later blocks agree: this is the library isolating blocks. {blocks} after the nondeterministic one start from their own derived state, " +
-                "so its nondeterminism does not spread to them.");
+                "Most later blocks agree: this is the library isolating blocks. " +
+                $"{blocks} after the nondeterministic one start from their own derived state, so its nondeterminism does not spread to them.");
         }
     }
 }

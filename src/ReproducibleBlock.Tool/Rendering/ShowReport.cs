@@ -13,8 +13,8 @@ internal static class ShowReport
     public static void Write(IAnsiConsole console, TraceSummary summary)
     {
         TraceHeader header = summary.Header;
-        console.MarkupLineInterpolated(
-            $"[bold]Trace[/]  {summary.File}: format {header.Format}, ReproducibleBlock {header.Library}, pid {header.Pid}, started {header.Started}");
+        console.MarkupInterpolated($"[bold]Trace[/]  {summary.File}: format {header.Format}, ");
+        console.MarkupLineInterpolated($"ReproducibleBlock {header.Library}, pid {header.Pid}, started {header.Started}");
 
         switch (summary.Seedings.Count)
         {
@@ -55,8 +55,8 @@ internal static class ShowReport
         }
         else
         {
-            console.MarkupLineInterpolated(
-                $"[yellow bold]Incomplete[/]: no end event, the run stopped early (crashed, killed, or still running) after line {summary.LastLine} ({summary.Events} events).");
+            console.MarkupInterpolated($"[yellow bold]Incomplete[/]: no end event, the run stopped early (crashed, killed, or still running) ");
+            console.MarkupLineInterpolated($"after line {summary.LastLine} ({summary.Events} events).");
             if (summary.OpenAtEnd.Count > 0)
             {
                 console.WriteLine("Blocks open where it stops, outermost first:");
