@@ -1,0 +1,80 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace ReproducibleBlock.Tool.Tests;
+
+/// <summary>
+/// The tool as a user runs it: its built dll (src/ReproducibleBlock.Tool/bin/&lt;configuration&gt;/net10.0, built first by
+/// this project's reference) in a process of its own, so the exit codes are the process's.
+/// </summary>
+[TestClass]
+public sealed class ToolProcessTests : TraceFileTest
+{
+    private static readonly string ToolDll = Path.Combine(FindRepositoryRoot(), "src", "ReproducibleBlock.Tool", "bin",
+        typeof(ToolProcessTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug",
+        "net10.0", "ReproducibleBlock.Tool.dll");
+
+    [TestMethod]
+    public void ExitCodes_AreTheProcessExitCodes()
+    {
+        string same = Write(Programs.Training(), "same.jsonl");
+        string other = Write(Programs.Training(augmentExit: "racing"), "other.jsonl");
+        string broken = Write(new TraceBuilder().Raw("{\"ev\":\"seed\",\"seq\":0}"), "broken.jsonl");
+
+        ToolRun agree = Start("diff", same, same);
+        Assert.AreEqual(0, agree.ExitCode, agree.Describe());
+        StringAssert.Contains(agree.Output, "Same: the traces agree");
+
+        ToolRun diverged = Start("diff", same, other, "--json");
+        Assert.AreEqual(1, diverged.ExitCode, diverged.Describe());
+        using (JsonDocument document = JsonDocument.Parse(diverged.Output))
+            Assert.AreEqual("inside", document.RootElement.GetProperty("divergence").GetProperty("kind").GetString());
+
+        ToolRun unreadable = Start("diff", same, broken);
+        Assert.AreEqual(2, unreadable.ExitCode, unreadable.Describe());
+        StringAssert.StartsWith(unreadable.Error, $"reproducible-block: {broken}:2: seed event: property 'rootSeed' is missing");
+
+        ToolRun usage = Start("diff", same);
+        Assert.AreEqual(3, usage.ExitCode, usage.Describe());
+        StringAssert.Contains(usage.Error, "Usage: reproducible-block");
+    }
+
+    private static ToolRun Start(params string[] arguments)
+    {
+        Assert.IsTrue(File.Exists(ToolDll), $"The tool is not built at {ToolDll}: build this test project, which builds it first.");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        var start = new ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ToolDll);
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        using Process process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(1)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"reproducible-block {string.Join(' ', arguments)} did not finish in a minute.");
+        }
+        process.WaitForExit();
+        return new ToolRun(string.Join(' ', arguments), process.ExitCode, output.Result, error.Result);
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "ReproducibleBlock.sln")))
+                return directory.FullName;
+        }
+        throw new InvalidOperationException("The repository root (with ReproducibleBlock.sln) is not above the test output.");
+    }
+}
