@@ -71,6 +71,17 @@ public sealed class TraceDifferTests : TraceFileTest
         Assert.AreEqual(EntryCause.Environment, d.Cause);
         StringAssert.Contains(d.Detail, "the environment differs in LibTorchVersion (A 2.10.0, B 2.7.1)");
         Assert.AreEqual("LibTorchVersion", diff.EnvironmentDifferences.Single().Key);
+        Assert.DoesNotContain("before", d.Detail, "the enclosing state is the same");
+    }
+
+    [TestMethod]
+    public void Entry_EnvironmentAndEnclosingStateDiffer_NamesTheEnvironmentAndSaysTheEnclosingStateDiffersToo()
+    {
+        TraceDiff diff = Diff(Programs.Training(),
+            Programs.Training(environment: Programs.Environment("CpuModel", "Other CPU"), evalBefore: "other before", evalEnter: "other enter"));
+        Divergence d = Expect(diff, DivergenceKind.Entry, "Demo.Eval", "3#0", 10, 10);
+        Assert.AreEqual(EntryCause.Environment, d.Cause);
+        StringAssert.Contains(d.Detail, "the environment differs in CpuModel (A absent, B Other CPU); the enclosing state (before) differs too.");
     }
 
     [TestMethod]

@@ -206,8 +206,10 @@ public static class TraceDiffer
             List<EnvironmentDifference> environment = EnvironmentDifferences(sa?.Environment, sb?.Environment);
             if (environment.Count > 0)
             {
+                // Named as the cause (the format's order), but an enclosing state that differs too is said as well.
+                string also = x.Before != y.Before ? "; the enclosing state (before) differs too" : "";
                 return (EntryCause.Environment, "the environment differs in " +
-                    string.Join("; ", environment.Select(d => $"{d.Key} (A {d.A ?? "absent"}, B {d.B ?? "absent"})")));
+                    string.Join("; ", environment.Select(d => $"{d.Key} (A {d.A ?? "absent"}, B {d.B ?? "absent"})")) + also);
             }
             if (x.Kind == BlockKind.Continuing)
             {

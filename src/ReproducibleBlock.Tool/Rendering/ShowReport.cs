@@ -107,7 +107,7 @@ internal static class ShowReport
             "\n" + string.Join("\n", entries);
     }
 
-    private static string Times(long count) => count.ToString("N0", CultureInfo.InvariantCulture) + "×";
+    private static string Times(long count) => count.ToString(CultureInfo.InvariantCulture) + "×";
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
