@@ -41,21 +41,11 @@ public static class TraceDiffer
         public long SeedCount { get; private set; }
         public OpenBlocks Open { get; } = new();
 
-        /// <summary>The next event that is not a seed; seeds on the way update <see cref="Seed"/> and go to <paramref name="onSeed"/>.</summary>
-        public TraceEvent? Next(Action<Side, SeedEvent> onSeed)
+        /// <summary>Makes <paramref name="seed"/> the seeding in force.</summary>
+        public void Seeded(SeedEvent seed)
         {
-            while (Reader.Read() is { } read)
-            {
-                if (read is SeedEvent seed)
-                {
-                    Seed = seed;
-                    SeedCount++;
-                    onSeed(this, seed);
-                    continue;
-                }
-                return read;
-            }
-            return null;
+            Seed = seed;
+            SeedCount++;
         }
 
         public TraceSide Summary() =>
@@ -82,8 +72,8 @@ public static class TraceDiffer
                     _ => CountLaterBlocks(),
                 };
             // The rest of both traces: their seeds (the environment), their completeness, and every line checked.
-            while (_a.Next(OnSeed) is not null) { }
-            while (_b.Next(OnSeed) is not null) { }
+            while (Next(_a) is not null) { }
+            while (Next(_b) is not null) { }
             return new TraceDiff(_a.Summary(), _b.Summary(), divergence, later, _environment, Warnings(divergence));
         }
 
@@ -91,7 +81,7 @@ public static class TraceDiffer
         {
             while (true)
             {
-                TraceEvent? ea = _a.Next(OnSeed), eb = _b.Next(OnSeed);
+                TraceEvent? ea = Next(_a), eb = Next(_b);
                 if (ea is null && eb is null)
                     return null;
                 if (ea is null)
@@ -266,7 +256,7 @@ public static class TraceDiffer
             var entered = new Dictionary<string, Stack<bool>>(StringComparer.Ordinal); // path -> did the entry agree
             while (true)
             {
-                TraceEvent? ea = _a.Next(OnSeed), eb = _b.Next(OnSeed);
+                TraceEvent? ea = Next(_a), eb = Next(_b);
                 if (ea is null && eb is null)
                     return new LaterBlocks(agree, differ, CountStop.End, _a.Reader.LastLine, _b.Reader.LastLine);
                 if (ea is null || eb is null)
@@ -290,6 +280,19 @@ public static class TraceDiffer
                         break;
                 }
             }
+        }
+
+        /// <summary>The next event of <paramref name="side"/> that is not a seed; seeds on the way are taken in.</summary>
+        private TraceEvent? Next(Side side)
+        {
+            while (side.Reader.Read() is { } read)
+            {
+                if (read is not SeedEvent seed)
+                    return read;
+                side.Seeded(seed);
+                OnSeed(side, seed);
+            }
+            return null;
         }
 
         private void OnSeed(Side side, SeedEvent seed)
