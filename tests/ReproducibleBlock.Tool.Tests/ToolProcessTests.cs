@@ -43,6 +43,22 @@ public sealed class ToolProcessTests : TraceFileTest
         StringAssert.Contains(usage.Error, "Usage: reproducible-block");
     }
 
+    /// <summary>
+    /// A run still going holds its trace with FileShare.None (an advisory lock on Linux and macOS that .NET honours):
+    /// the tool reads it anyway. Windows enforces the writer's share mode for every reader, so there it cannot.
+    /// </summary>
+    [TestMethod]
+    public void ATraceStillBeingWritten_IsRead()
+    {
+        if (OperatingSystem.IsWindows())
+            Assert.Inconclusive("Windows enforces the writer's FileShare.None.");
+        string path = Write(Programs.Training(end: false), "running.jsonl");
+        using var writer = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None); // as TraceWriter holds it
+        ToolRun run = Start("show", path);
+        Assert.AreEqual(0, run.ExitCode, run.Describe());
+        StringAssert.Contains(run.Output, "Incomplete: no end event");
+    }
+
     private static ToolRun Start(params string[] arguments)
     {
         Assert.IsTrue(File.Exists(ToolDll), $"The tool is not built at {ToolDll}: build this test project, which builds it first.");
