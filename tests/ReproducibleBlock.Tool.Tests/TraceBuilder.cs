@@ -73,7 +73,10 @@ internal sealed class TraceBuilder
     /// <summary>The trace's text.</summary>
     public string Text => _text.ToString();
 
-    /// <summary>A <c>seed</c> event.</summary>
+    /// <summary>
+    /// A <c>seed</c> event. Its environment ends with <c>RootSeed</c> and <c>Derivation</c>, as the library's
+    /// (<c>ReproducibleEnvironment.ToPairs()</c> of a seeded runtime) does.
+    /// </summary>
     public TraceBuilder Seed(long rootSeed = 42, string derivation = "Keyed", IReadOnlyDictionary<string, string>? environment = null) =>
         Event("seed", w =>
         {
@@ -82,6 +85,8 @@ internal sealed class TraceBuilder
             w.WriteStartObject("environment");
             foreach ((string key, string value) in environment ?? DefaultEnvironment)
                 w.WriteString(key, value);
+            w.WriteString("RootSeed", rootSeed.ToString(CultureInfo.InvariantCulture));
+            w.WriteString("Derivation", derivation);
             w.WriteEndObject();
         });
 

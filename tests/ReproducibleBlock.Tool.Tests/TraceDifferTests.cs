@@ -52,6 +52,7 @@ public sealed class TraceDifferTests : TraceFileTest
         Assert.AreEqual(States.Of("seed 43 net enter").ToString(), d.B);
         StringAssert.Contains(d.Detail, "cpu and managed differ");
         Assert.IsEmpty(diff.Warnings, "the seed difference is the divergence's cause, not repeated as a warning");
+        Assert.IsEmpty(diff.EnvironmentDifferences, "the environment's RootSeed is seeding, compared as such");
     }
 
     [TestMethod]
@@ -61,6 +62,7 @@ public sealed class TraceDifferTests : TraceFileTest
         Divergence d = Expect(diff, DivergenceKind.Entry, "Demo.Net..ctor", "1#0", 3, 3);
         Assert.AreEqual(EntryCause.Derivation, d.Cause);
         StringAssert.Contains(d.Detail, "another derivation: A Keyed, B ResetAndAdvance");
+        Assert.IsEmpty(diff.EnvironmentDifferences, "the environment's Derivation is seeding, compared as such");
     }
 
     [TestMethod]

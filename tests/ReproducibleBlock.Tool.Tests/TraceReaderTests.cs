@@ -146,7 +146,7 @@ public sealed class TraceReaderTests : TraceFileTest
         using TraceReader reader = FromText(builder.End().Text);
         List<TraceEvent> events = ReadAll(reader);
         Assert.HasCount(10, events);
-        Assert.HasCount(4000, ((SeedEvent)events[6]).Environment);
+        Assert.HasCount(4002, ((SeedEvent)events[6]).Environment, "4,000 keys, RootSeed and Derivation");
         Assert.AreEqual(11L, events[9].Line);
     }
 

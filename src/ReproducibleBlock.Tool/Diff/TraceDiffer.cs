@@ -324,17 +324,25 @@ public static class TraceDiffer
             b ??= new Dictionary<string, string>();
             foreach ((string key, string value) in a)
             {
+                if (IsSeedingKey(key))
+                    continue;
                 string? other = b.TryGetValue(key, out string? v) ? v : null;
                 if (!string.Equals(value, other, StringComparison.Ordinal))
                     differences.Add(new EnvironmentDifference(key, value, other));
             }
             foreach ((string key, string value) in b)
             {
-                if (!a.ContainsKey(key))
+                if (!a.ContainsKey(key) && !IsSeedingKey(key))
                     differences.Add(new EnvironmentDifference(key, null, value));
             }
             return differences;
         }
+
+        /// <summary>
+        /// The environment record repeats the seed event's root seed and derivation (<c>ToPairs</c> includes them once
+        /// seeded): those are compared as seeding, not as environment.
+        /// </summary>
+        private static bool IsSeedingKey(string key) => key is "RootSeed" or "Derivation";
 
         private List<string> Warnings(Divergence? divergence)
         {
