@@ -26,7 +26,7 @@ public static class Cli
                reproducible-block --help | --version
 
         Reads the trace files ReproducibleBlock writes while tracing is on (REPRODUCIBLEBLOCK_TRACE=path before the
-        process starts, or BlockTrace.Start(path)); the format is docs/trace-format.md.
+        process starts, or BlockTrace.Start(path)); the format is the README's trace format.
 
         Commands:
           diff A B     compare the traces of two runs of the same program: the first divergence (structure, entry,

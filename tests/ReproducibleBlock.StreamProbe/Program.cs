@@ -12,6 +12,22 @@ if (args is ["--environment"])
     Console.WriteLine(ReproducibleEnvironment.Current());
     return 0;
 }
+if (args is ["--trace-run", string rootSeed, string extraDraws])
+{
+    // Three blocks for the tracing tests: block 2 draws 1 + extraDraws numbers, so two runs with different extraDraws
+    // differ inside block 2 only (blocks 1 and 3 start from their own keyed states).
+    Reproducible.SetSeed(long.Parse(rootSeed, System.Globalization.CultureInfo.InvariantCulture));
+    using (Reproducible.Block(1))
+        Reproducible.Random.NextInt64();
+    using (Reproducible.Block(2))
+    {
+        for (int i = 0; i <= int.Parse(extraDraws, System.Globalization.CultureInfo.InvariantCulture); i++)
+            Reproducible.Random.NextInt64();
+    }
+    using (Reproducible.Block(3))
+        Reproducible.Random.NextInt64();
+    return 0;
+}
 bool crash = args.FirstOrDefault() == "--crash";
 string[] names = crash ? args[1..] : args;
 var chosen = names.Length == 0 ? Scenarios.All : names.Select(Scenarios.Named).ToList();

@@ -37,7 +37,7 @@ internal static class Fp
 }
 
 /// <summary>
-/// Writes trace files event by event as docs/trace-format.md specifies (one JSON object per line, <c>\n</c> after each,
+/// Writes trace files event by event as the README's trace format specifies (one JSON object per line, <c>\n</c> after each,
 /// <c>seq</c> counting from 0 after the <c>trace</c> line), and remembers each event's line number for the assertions.
 /// </summary>
 internal sealed class TraceBuilder

@@ -8,11 +8,11 @@ using ReproducibleBlock.Tool.Traces;
 
 namespace ReproducibleBlock.Tool.Tests;
 
-/// <summary>The reader against docs/trace-format.md: what it reads, what it ignores, and what it refuses, with file and line.</summary>
+/// <summary>The reader against the README's trace format: what it reads, what it ignores, and what it refuses, with file and line.</summary>
 [TestClass]
 public sealed class TraceReaderTests : TraceFileTest
 {
-    /// <summary>The example of docs/trace-format.md, byte for byte.</summary>
+    /// <summary>The example of the README's trace format, byte for byte.</summary>
     internal const string FormatExample = """
         {"ev":"trace","format":1,"library":"0.2.0","pid":4211,"started":"2026-11-27T13:02:11.532Z"}
         {"ev":"seed","seq":0,"rootSeed":42,"derivation":"Keyed","environment":{"LibTorchVersion":"2.7.1","CpuCapability":"AVX2","CpuVendor":"AuthenticAMD"}}

@@ -3,7 +3,7 @@ using ReproducibleBlock.Tool.Traces;
 
 namespace ReproducibleBlock.Tool.Diff;
 
-/// <summary>How two traces part at their first divergence (docs/trace-format.md, "How diff reads two traces").</summary>
+/// <summary>How two traces part at their first divergence (the README's trace format, "How diff compares two traces").</summary>
 public enum DivergenceKind
 {
     /// <summary>

@@ -7,7 +7,7 @@ using ReproducibleBlock.Tool.Traces;
 namespace ReproducibleBlock.Tool.Diff;
 
 /// <summary>
-/// Compares two traces event by event (docs/trace-format.md, "How diff reads two traces"): finds the first divergence
+/// Compares two traces event by event (the README's trace format, "How diff compares two traces"): finds the first divergence
 /// and its kind, explains an entry divergence, counts how the later blocks compare, and collects the environment
 /// differences. Pure logic: it reads the two traces to their ends, streaming, and prints nothing.
 /// </summary>

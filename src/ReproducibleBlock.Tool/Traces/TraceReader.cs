@@ -9,7 +9,7 @@ using System.Text.Unicode;
 namespace ReproducibleBlock.Tool.Traces;
 
 /// <summary>
-/// Reads a trace (docs/trace-format.md) one event at a time and checks each line against the format: a trace of a
+/// Reads a trace (the README's trace format) one event at a time and checks each line against the format: a trace of a
 /// million events streams through, with no line's text kept after it is read.
 /// </summary>
 /// <remarks>

@@ -1,0 +1,94 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Text.Json;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.Tool;
+
+namespace ReproducibleBlock.Tests;
+
+/// <summary>
+/// Real runs traced through REPRODUCIBLEBLOCK_TRACE (the stream probe's --trace-run: blocks 1, 2 and 3, block 2 drawing
+/// 1 + extra numbers), compared by reproducible-block diff: what it says is what the runs did differently.
+/// </summary>
+[TestClass]
+public sealed class TraceDiffEndToEndTests
+{
+    private string _folder = null!;
+
+    [TestInitialize]
+    public void NewFolder() => _folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"rb-diff-{Guid.NewGuid():N}")).FullName;
+
+    [TestCleanup]
+    public void DeleteFolder() => Directory.Delete(_folder, recursive: true);
+
+    private string TracedRun(string label, long rootSeed, int extraDraws)
+    {
+        string probe = Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in new[] { probe, "--trace-run", rootSeed.ToString(System.Globalization.CultureInfo.InvariantCulture), extraDraws.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(argument);
+        start.Environment[BlockTrace.EnvironmentVariable] = Path.Combine(_folder, label + "-{pid}.jsonl");
+        using Process process = Process.Start(start)!;
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.AreEqual(0, process.ExitCode, error);
+        return Path.Combine(_folder, $"{label}-{process.Id}.jsonl");
+    }
+
+    private static (int ExitCode, JsonElement Report) Diff(string a, string b)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exitCode = Cli.Run(["diff", a, b, "--json"], output, error);
+        return (exitCode, JsonDocument.Parse(output.ToString()).RootElement.Clone());
+    }
+
+    [TestMethod]
+    public void TwoRunsOfTheSameCode_Agree()
+    {
+        (int exitCode, JsonElement report) = Diff(TracedRun("a", 42, 0), TracedRun("b", 42, 0));
+        Assert.AreEqual(0, exitCode, report.ToString());
+        Assert.AreEqual("same", report.GetProperty("result").GetString());
+        Assert.IsTrue(report.GetProperty("complete").GetBoolean());
+    }
+
+    [TestMethod]
+    public void ExtraDrawsInOneBlock_AreAnInsideDivergenceThere_AndTheLaterBlockStillAgrees()
+    {
+        (int exitCode, JsonElement report) = Diff(TracedRun("a", 42, 0), TracedRun("b", 42, 5));
+        Assert.AreEqual(1, exitCode, report.ToString());
+        JsonElement divergence = report.GetProperty("divergence");
+        Assert.AreEqual("inside", divergence.GetProperty("kind").GetString());
+        Assert.AreEqual("2#0", divergence.GetProperty("path").GetString());
+        StringAssert.StartsWith(divergence.GetProperty("name").GetString(), "tests/ReproducibleBlock.StreamProbe/Program.cs:");
+        JsonElement later = report.GetProperty("laterBlocks");
+        Assert.AreEqual(1, later.GetProperty("agree").GetInt64(), "block 3 starts from its own keyed state");
+        Assert.AreEqual(0, later.GetProperty("differ").GetInt64());
+    }
+
+    [TestMethod]
+    public void AnotherRootSeed_IsAnEntryDivergenceAtTheFirstBlock_NamingTheSeeds()
+    {
+        (int exitCode, JsonElement report) = Diff(TracedRun("a", 42, 0), TracedRun("b", 43, 0));
+        Assert.AreEqual(1, exitCode, report.ToString());
+        JsonElement divergence = report.GetProperty("divergence");
+        Assert.AreEqual("entry", divergence.GetProperty("kind").GetString());
+        Assert.AreEqual("1#0", divergence.GetProperty("path").GetString());
+        StringAssert.Contains(divergence.GetProperty("detail").GetString(), "42");
+        StringAssert.Contains(divergence.GetProperty("detail").GetString(), "43");
+    }
+
+    [TestMethod]
+    public void ARunCutShort_IsTruncated()
+    {
+        string whole = TracedRun("a", 42, 0);
+        string cut = Path.Combine(_folder, "cut.jsonl");
+        string[] lines = File.ReadAllLines(whole);
+        File.WriteAllLines(cut, lines[..4]); // trace, seed, enter 1, exit 1: stopped before block 2
+        (int exitCode, JsonElement report) = Diff(whole, cut);
+        Assert.AreEqual(1, exitCode, report.ToString());
+        Assert.AreEqual("truncated", report.GetProperty("divergence").GetProperty("kind").GetString());
+    }
+}
