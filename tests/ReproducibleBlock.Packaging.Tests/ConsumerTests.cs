@@ -48,7 +48,16 @@ public sealed class ConsumerTests
     public void Packages_HaveTheExpectedLayoutAndMetadata()
     {
         string[] packages = Directory.GetFiles(s_packages, "*.nupkg").Select(Path.GetFileName).Order().ToArray()!;
-        CollectionAssert.AreEqual(new[] { $"ReproducibleBlock.Core.{s_version}.nupkg", $"ReproducibleBlock.Fody.{s_version}.nupkg" }, packages, "no test or example project is packed");
+        CollectionAssert.AreEqual(new[] { $"ReproducibleBlock.Core.{s_version}.nupkg", $"ReproducibleBlock.Fody.{s_version}.nupkg", $"ReproducibleBlock.Tool.{s_version}.nupkg" }, packages, "no test or example project is packed");
+
+        // The .NET tool: reproducible-block, framework-dependent, its readme packed.
+        using var tool = System.IO.Compression.ZipFile.OpenRead(Path.Combine(s_packages, packages[2]));
+        string[] toolEntries = tool.Entries.Select(e => e.FullName).ToArray();
+        CollectionAssert.IsSubsetOf(new[] { "tools/net10.0/any/ReproducibleBlock.Tool.dll", "tools/net10.0/any/DotnetToolSettings.xml", "README.md" }, toolEntries);
+        string settings = new StreamReader(tool.GetEntry("tools/net10.0/any/DotnetToolSettings.xml")!.Open()).ReadToEnd();
+        StringAssert.Contains(settings, "Name=\"reproducible-block\"");
+        string toolNuspec = new StreamReader(tool.GetEntry("ReproducibleBlock.Tool.nuspec")!.Open()).ReadToEnd();
+        StringAssert.Contains(toolNuspec, "<packageType name=\"DotnetTool\"");
 
         using var fody = System.IO.Compression.ZipFile.OpenRead(Path.Combine(s_packages, packages[1]));
         string[] entries = fody.Entries.Select(e => e.FullName).ToArray();
