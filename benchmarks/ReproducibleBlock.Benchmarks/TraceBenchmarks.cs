@@ -1,4 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using Perfolizer.Mathematics.Common;
 using ReproducibleBlock.State;
 
 namespace ReproducibleBlock.Benchmarks;
@@ -13,6 +16,7 @@ namespace ReproducibleBlock.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
+[Config(typeof(ConfidenceIntervals))]
 public class TraceBenchmarks
 {
     private readonly BlockRuntime _runtime = BlockRuntime.Shared;
@@ -60,5 +64,14 @@ public class TraceBenchmarks
     public void On_HandWrittenBlock()
     {
         using (Reproducible.Block(5)) { }
+    }
+
+    /// <summary>The 99% confidence interval of each mean, to read the off/baseline ratio against.</summary>
+    private sealed class ConfidenceIntervals : ManualConfig
+    {
+        public ConfidenceIntervals()
+        {
+            AddColumn(StatisticColumn.CiLower(ConfidenceLevel.L99), StatisticColumn.CiUpper(ConfidenceLevel.L99));
+        }
     }
 }
