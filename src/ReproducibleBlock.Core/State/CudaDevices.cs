@@ -57,8 +57,9 @@ internal sealed class TorchSharpCudaSeeder(int deviceCount) : ICudaSeeder
 }
 
 /// <summary>
-/// Exact CUDA generator state through libtorch_cuda's exported C++ functions (Itanium C++ ABI, so Linux
-/// builds only; other platforms fall back to <see cref="TorchSharpCudaSeeder"/>).
+/// Exact CUDA generator state through libtorch_cuda's exported C++ functions, by their Itanium names on Linux and
+/// their MSVC names on Windows (<see cref="Native.CudaGeneratorExports"/>); where they are missing, detection falls
+/// back to <see cref="TorchSharpCudaSeeder"/>.
 /// </summary>
 /// <remarks>
 /// TorchSharp has no CUDA generator API. <c>at::cuda::detail::getDefaultCUDAGenerator(signed char)</c> returns
@@ -68,12 +69,6 @@ internal sealed class TorchSharpCudaSeeder(int deviceCount) : ICudaSeeder
 /// </remarks>
 internal sealed unsafe class LibTorchCudaDevices : ICudaDevices
 {
-    internal const string GetDefaultGenerator = "_ZN2at4cuda6detail23getDefaultCUDAGeneratorEa";
-    internal const string CurrentSeed = "_ZNK2at17CUDAGeneratorImpl12current_seedEv";
-    internal const string SetCurrentSeed = "_ZN2at17CUDAGeneratorImpl16set_current_seedEm";
-    internal const string PhiloxOffset = "_ZNK2at17CUDAGeneratorImpl24philox_offset_per_threadEv";
-    internal const string SetPhiloxOffset = "_ZN2at17CUDAGeneratorImpl28set_philox_offset_per_threadEm";
-
     private readonly IntPtr[] _generators;
     private readonly delegate* unmanaged<IntPtr, ulong> _currentSeed;
     private readonly delegate* unmanaged<IntPtr, ulong, void> _setCurrentSeed;
@@ -94,27 +89,22 @@ internal sealed unsafe class LibTorchCudaDevices : ICudaDevices
     public static bool TryCreate(int deviceCount, out LibTorchCudaDevices? generators, out string? why)
     {
         generators = null;
-        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+        string[] files = Native.CudaGeneratorExports.LibraryFileNames;
+        if (!Native.LoadedLibraries.TryGet(files, out IntPtr library))
         {
-            why = "libtorch_cuda's exports are looked up by their Itanium C++ ABI names, which only Linux builds use";
+            why = $"libtorch_cuda ({string.Join(", ", files)}) is not loaded in this process";
             return false;
         }
-        if (!Native.LoadedLibraries.TryGet(["libtorch_cuda.so"], out IntPtr library))
+        IntPtr[]? exports = Native.CudaGeneratorExports.Resolve(
+            Native.CudaGeneratorExports.ForThisPlatform,
+            name => NativeLibrary.TryGetExport(library, name, out IntPtr address) ? address : IntPtr.Zero,
+            out string? missing);
+        if (exports is null)
         {
-            why = "libtorch_cuda.so is not loaded in this process";
+            why = $"libtorch_cuda does not export {missing}";
             return false;
         }
-        string[] names = [GetDefaultGenerator, CurrentSeed, SetCurrentSeed, PhiloxOffset, SetPhiloxOffset];
-        var exports = new IntPtr[names.Length];
-        for (int i = 0; i < names.Length; i++)
-        {
-            if (!NativeLibrary.TryGetExport(library, names[i], out exports[i]))
-            {
-                why = $"libtorch_cuda.so does not export {names[i]}";
-                return false;
-            }
-        }
-        var getDefault = (delegate* unmanaged<sbyte, IntPtr>)exports[0];
+        var getDefault = (delegate* unmanaged<sbyte, IntPtr>)exports[Native.CudaGeneratorExports.GetDefaultGenerator];
         var implementations = new IntPtr[deviceCount];
         for (int device = 0; device < deviceCount; device++)
         {
@@ -127,7 +117,9 @@ internal sealed unsafe class LibTorchCudaDevices : ICudaDevices
             }
             implementations[device] = implementation;
         }
-        generators = new LibTorchCudaDevices(implementations, exports[1], exports[2], exports[3], exports[4]);
+        generators = new LibTorchCudaDevices(implementations,
+            exports[Native.CudaGeneratorExports.CurrentSeed], exports[Native.CudaGeneratorExports.SetCurrentSeed],
+            exports[Native.CudaGeneratorExports.PhiloxOffset], exports[Native.CudaGeneratorExports.SetPhiloxOffset]);
         why = null;
         return true;
     }
