@@ -42,7 +42,8 @@ internal static class CudaDevice
         }
         catch (Exception e) when (e is InvalidOperationException or TypeInitializationException or DllNotFoundException or ExternalException)
         {
-            return $"CUDA could not be initialised ({e.GetType().Name}: {e.Message})";
+            Exception cause = e is TypeInitializationException { InnerException: not null } ? e.InnerException : e; // the libtorch that failed to load
+            return $"CUDA could not be initialised ({cause.GetType().Name}: {cause.Message})";
         }
     }
 
