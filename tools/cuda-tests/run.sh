@@ -4,7 +4,7 @@
 # Writes cuda-tests.txt and a TRX report to $OUT (or the current folder). Exit code: the test application's
 # (0 all passed; non-zero otherwise, see `--help` of Microsoft.Testing.Platform).
 set -uo pipefail
-out=$(realpath "${OUT:-.}")
+mkdir -p "${OUT:-.}" && out=$(realpath "${OUT:-.}")
 torch_lib=${TORCH_LIB:-$(python3 -c "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))")}
 {
   python3 -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, torch.cuda.get_device_name(0))" || true
