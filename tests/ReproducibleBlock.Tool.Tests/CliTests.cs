@@ -27,7 +27,9 @@ public sealed class CliTests : TraceFileTest
     {
         ToolRun run = Run("--version");
         Assert.AreEqual(0, run.ExitCode, run.Describe());
-        StringAssert.StartsWith(run.Output, "reproducible-block 0.1.0");
+        // The informational version starts with the assembly version's three parts (VersionPrefix, Directory.Build.props).
+        System.Version version = typeof(ReproducibleBlock.Tool.Cli).Assembly.GetName().Version!;
+        StringAssert.StartsWith(run.Output, $"reproducible-block {version.Major}.{version.Minor}.{version.Build}");
     }
 
     [TestMethod]
