@@ -28,10 +28,18 @@ public static class Reproducible
     /// </summary>
     /// <param name="seed">Any value. Outside blocks, torch draws exactly what PyTorch draws after <c>torch.manual_seed(seed)</c>.</param>
     /// <param name="derivation">How blocks derive their state; see <see cref="BlockDerivation"/>.</param>
-    /// <remarks>Calling it again starts over: the reference state and the instance counters of <see cref="InstanceBlock"/> are reset.</remarks>
+    /// <remarks>
+    /// Calling it again starts over: the reference state and the instance counters of <see cref="InstanceBlock"/> are reset.
+    /// It also warns once, through <see cref="WarningHandler"/>, about each loaded assembly that uses the weaving
+    /// attributes but was not woven (see <see cref="WovenAssemblyAttribute"/>).
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="derivation"/> is not a defined value.</exception>
     /// <exception cref="InvalidOperationException">A block is open.</exception>
-    public static void SetSeed(long seed, BlockDerivation derivation = BlockDerivation.Keyed) => Runtime.SetSeed(seed, derivation);
+    public static void SetSeed(long seed, BlockDerivation derivation = BlockDerivation.Keyed)
+    {
+        Runtime.SetSeed(seed, derivation);
+        UnwovenAssemblies.Shared.Check(AppDomain.CurrentDomain.GetAssemblies(), Runtime.WarningHandler);
+    }
 
     /// <summary>Whether <see cref="SetSeed"/> (or <see cref="Restore"/>) has been called in this process.</summary>
     public static bool IsSeeded => Runtime.IsSeeded;

@@ -157,8 +157,8 @@ internal sealed class BlockRuntime
         lock (_gate)
         {
             Seeding seeding = _seeding ?? throw new InvalidOperationException(
-                $"Block {blockSeed} was entered before any seed was set. Call Reproducible.SetSeed(seed) once at the start of the program, before the first block.");
-            _stack.CheckSameFlow($"Block {blockSeed}");
+                $"{BlockDescription(blockSeed, name)} was entered before any seed was set. Call Reproducible.SetSeed(seed) once at the start of the program, before the first block.");
+            _stack.CheckSameFlow(BlockDescription(blockSeed, name));
             seeding.Derivation.CheckBlockSeed(blockSeed);
 
             Sources sources = Sources();
@@ -200,6 +200,16 @@ internal sealed class BlockRuntime
     }
 
     /// <summary>
+    /// A block in refusals: <c>Block 5</c>, or with the woven member's name, <c>The block of Namespace.Type..ctor (block 5)</c>.
+    /// </summary>
+    private static string BlockDescription(long blockSeed, string? name) =>
+        name is null ? $"Block {blockSeed}" : $"The block of {name} (block {blockSeed})";
+
+    /// <summary>A continuing block in refusals, with the woven member's name when there is one.</summary>
+    private static string StreamDescription(object owner, string? name) =>
+        name is null ? $"The continuing block of a {owner.GetType().Name}" : $"The continuing block of {name} (a {owner.GetType().Name})";
+
+    /// <summary>
     /// Enters <paramref name="owner"/>'s continuing block: its own stream, resumed where its last exit left it (the first
     /// entry starts from the state derived from its key), and on exit saved and the enclosing stream put back.
     /// </summary>
@@ -212,8 +222,8 @@ internal sealed class BlockRuntime
         lock (_gate)
         {
             Seeding seeding = _seeding ?? throw new InvalidOperationException(
-                $"The continuing block of a {owner.GetType().Name} was entered before any seed was set. Call Reproducible.SetSeed(seed) once at the start of the program.");
-            _stack.CheckSameFlow($"The continuing block of a {owner.GetType().Name}");
+                $"{StreamDescription(owner, name)} was entered before any seed was set. Call Reproducible.SetSeed(seed) once at the start of the program.");
+            _stack.CheckSameFlow(StreamDescription(owner, name));
             Sources sources = Sources();
             BlockFrame parent = _stack.Top;
             ContinuingStream? stream = _streams.Find(owner);
