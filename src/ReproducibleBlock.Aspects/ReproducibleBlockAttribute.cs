@@ -17,9 +17,10 @@ namespace ReproducibleBlock;
 /// <para>
 /// A constructor block is entered before field initialisers and the base constructor call, so layers created in
 /// field initialisers are inside it, and it counts instances: two objects of one type built in the same place get
-/// different, reproducible states. A method block does not count: every call starts from the same state, so a
-/// method called in a loop draws the same numbers each time and (without <see cref="RestoreOnExit"/>) leaves the
-/// caller's stream at the block's state. For a module's <c>forward</c>, whose every call should draw fresh dropout
+/// different, reproducible states. It restores the enclosing stream on exit unless <c>RestoreOnExit = false</c> is
+/// written, so building the object is invisible to the code around it. A method block does not count: every call
+/// starts from the same state, so a method called in a loop draws the same numbers each time and (unless
+/// <c>RestoreOnExit = true</c> is written) leaves the caller's stream at the block's state. For a module's <c>forward</c>, whose every call should draw fresh dropout
 /// masks, use <see cref="ContinuingBlockAttribute"/> instead; the weaver warns about this attribute on a
 /// <c>forward</c> override unless <see cref="RepeatsEachCall"/> is set.
 /// Async methods and iterators cannot be woven (the block would end at the first <c>await</c> or before the body
@@ -49,6 +50,14 @@ public sealed class ReproducibleBlockAttribute : Attribute
     public bool HasSeed { get; }
 
     /// <summary>When true, leaving the block puts every generator back as it was before entry.</summary>
+    /// <remarks>
+    /// What the weaver does when this is not written depends on the target: a constructor's block (the attribute on
+    /// a constructor, a class or a struct) restores, so building an object is invisible to the code around it; a
+    /// method's block does not, and draws after the call continue from the block's state, as in
+    /// torch-reproducible-block. Write <c>RestoreOnExit = false</c> on a constructor or type to have its block
+    /// continue the enclosing stream instead (the behaviour before 0.2), <c>RestoreOnExit = true</c> on a method to
+    /// have it restore. Read by reflection, the property says only what was written (false when it was not).
+    /// </remarks>
     public bool RestoreOnExit { get; set; }
 
     /// <summary>Set on every target that deliberately shares its explicit seed with another, to allow it.</summary>
@@ -103,8 +112,13 @@ public sealed class ReproducibleConstructorsAttribute : Attribute
     /// <summary>The class whose subclasses' constructors become blocks.</summary>
     public Type BaseType { get; }
 
-    /// <summary>When true, leaving each constructor's block puts every generator back as it was before.</summary>
-    public bool RestoreOnExit { get; set; }
+    /// <summary>
+    /// When true (the default), leaving each constructor's block puts every generator back as it was before: building
+    /// a module is invisible to everything around it, so a parent's own layers built after its children do not depend
+    /// on how much the children drew. Set it to false to have the enclosing stream continue from the block's state (the
+    /// behaviour before 0.2, which moves a parent's later layers whenever a child changes).
+    /// </summary>
+    public bool RestoreOnExit { get; set; } = true;
 
     /// <summary>
     /// When true, every override of a method named <c>forward</c> in those types also runs in the instance's

@@ -45,11 +45,13 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
         body.SimplifyMacros();
         ILProcessor il = body.GetILProcessor();
         Instruction originalFirst = body.Instructions[0];
-        SequencePoint? firstPoint = Locations.FirstVisible(_method);
+        SequencePoint? firstPoint = _method.FirstVisiblePoint();
+        bool initLocals = body.InitLocals || !_method.SkipsLocalsInit();
 
         var scope = new VariableDefinition(weaver.BlockScopeType);
         body.Variables.Add(scope);
-        VariableDefinition? result = _method.ReturnType.MetadataType == MetadataType.Void ? null : new VariableDefinition(_method.ReturnType);
+        // An init accessor returns `void modreq(IsExternalInit)`: void all the same.
+        VariableDefinition? result = _method.ReturnsVoid() ? null : new VariableDefinition(_method.ReturnType);
         if (result is not null)
             body.Variables.Add(result);
 
@@ -140,9 +142,13 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
             HandlerEnd = end,
         });
 
-        // An exception from entering the block (say, SetSeed not called yet) points at the method's first line.
+        // An exception from entering the block (say, SetSeed not called yet) points at the method's first line; the
+        // added finally and the return after it belong to no line of the source (hidden), so a failure there is not
+        // reported at whatever line came before.
         if (firstPoint is not null)
         {
+            HideFrom(finallyStart, firstPoint.Document);
+            HideFrom(end, firstPoint.Document);
             _method.DebugInformation.SequencePoints.Insert(0, new SequencePoint(enterFirst, firstPoint.Document)
             {
                 StartLine = firstPoint.StartLine,
@@ -152,9 +158,17 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
             });
         }
 
-        body.InitLocals = true;
+        // The added locals are written before they are read; [SkipLocalsInit] stays honoured.
+        body.InitLocals = initLocals;
         body.OptimizeMacros();
     }
+
+    /// <summary>
+    /// A hidden sequence point (line 0xFEEFEE) at <paramref name="instruction"/>, one of the instructions appended
+    /// after the original body: after every existing point, as points are kept in IL order.
+    /// </summary>
+    private void HideFrom(Instruction instruction, Document document) =>
+        _method.DebugInformation.SequencePoints.Add(new SequencePoint(instruction, document) { StartLine = 0xFEEFEE, EndLine = 0xFEEFEE });
 
     /// <summary>
     /// The block's name in traces, the same on every machine: <c>Namespace.Type.Method</c> or <c>Namespace.Type..ctor</c>,
@@ -162,18 +176,36 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
     /// </summary>
     internal static string TraceName(MethodDefinition method) => method.DeclaringType.FullName.Replace('/', '+') + "." + method.Name;
 
-    /// <summary>Before <c>this(...)</c> to a woven constructor (its arguments already evaluated), tell it the block is entered.</summary>
+    /// <summary>
+    /// Before <c>this(...)</c> to a woven constructor (its arguments already evaluated), tell it the block is entered.
+    /// </summary>
+    /// <remarks>
+    /// Only a call on <c>this</c> (argument 0) chains: in a struct, <c>var t = new S(n);</c> compiles to a call of
+    /// the same constructor on a local's address. The marker takes the call instruction's place, and the call moves
+    /// after it, so every branch to the call (a conditional or <c>??</c> as the last argument jumps straight to it)
+    /// goes through the marker.
+    /// </remarks>
     private void MarkChainedConstructorCalls(ILProcessor il)
     {
-        foreach (Instruction call in _method.Body.Instructions.Where(i => i.OpCode == OpCodes.Call).ToList())
+        List<Instruction> calls = _method.Body.Instructions.Where(i => i.OpCode == OpCodes.Call
+            && i.Operand is MethodReference { Name: ".ctor" } callee
+            && callee.Resolve() is { } definition
+            && definition.DeclaringType == _method.DeclaringType
+            && wovenConstructors.Contains(definition)).ToList();
+        if (calls.Count == 0)
+            return;
+        Dictionary<Instruction, Instruction?> receivers = StackProducers.ReceiversOf(_method.Body, calls);
+        foreach (Instruction call in calls)
         {
-            if (call.Operand is MethodReference { Name: ".ctor" } callee
-                && callee.Resolve() is { } definition
-                && definition.DeclaringType == _method.DeclaringType
-                && wovenConstructors.Contains(definition))
-            {
-                il.InsertBefore(call, il.Create(OpCodes.Call, weaver.ChainingToWovenConstructorMethod));
-            }
+            if (receivers[call] is not { } receiver || !IsLoadOfThis(receiver))
+                continue;
+            var chained = il.Create(OpCodes.Call, (MethodReference)call.Operand);
+            call.Operand = weaver.ChainingToWovenConstructorMethod;
+            il.InsertAfter(call, chained);
         }
     }
+
+    private bool IsLoadOfThis(Instruction instruction) =>
+        instruction.OpCode == OpCodes.Ldarg_0
+        || (instruction.OpCode == OpCodes.Ldarg && instruction.Operand is ParameterDefinition p && p == _method.Body.ThisParameter);
 }

@@ -12,19 +12,22 @@ namespace ReproducibleBlock.Weaving;
 public sealed partial class ModuleWeaver : BaseModuleWeaver
 {
     private bool _reportedErrors;
+    private SourceLocator _locator = null!;
 
     public override void Execute()
     {
-        Locations.ProjectDirectory = ProjectDirectoryPath;
+        _locator = new SourceLocator(ModuleDefinition, ProjectDirectoryPath, CompileListPath());
         FindReferences();
         List<WeaveTarget> targets = FindTargets();
         targets = RejectBadTargets(targets);
+        WarnAboutDeferredWork(targets);
         AssignSeeds(targets);
         if (_reportedErrors)
             return;
         var wovenConstructors = new HashSet<Mono.Cecil.MethodDefinition>(targets.Where(t => t.IsConstructor).Select(t => t.Method));
         foreach (WeaveTarget target in targets)
             new BlockWeaver(this, target, wovenConstructors).Weave();
+        MarkAssemblyWoven();
         WriteInfo($"ReproducibleBlock: wove {targets.Count} block(s).");
     }
 
@@ -47,6 +50,29 @@ public sealed partial class ModuleWeaver : BaseModuleWeaver
     {
         if (_reportedErrors && File.Exists(AssemblyFilePath))
             File.Delete(AssemblyFilePath);
+    }
+
+    /// <summary>
+    /// The list of compiled files the build wrote beside the intermediate assembly (the package's props and this
+    /// repository's Directory.Build.targets write it), read only when an assembly attribute must be located.
+    /// </summary>
+    private string? CompileListPath()
+    {
+        if (string.IsNullOrEmpty(AssemblyFilePath))
+            return null;
+        string assembly = string.IsNullOrEmpty(ProjectDirectoryPath) ? AssemblyFilePath : Path.Combine(ProjectDirectoryPath, AssemblyFilePath);
+        return Path.Combine(Path.GetDirectoryName(assembly) ?? "", SourceLocator.CompileListFileName);
+    }
+
+    /// <summary>Where a message about <paramref name="method"/> points: its declaration in source, when it can be found.</summary>
+    internal Mono.Cecil.Cil.SequencePoint? LocationOf(Mono.Cecil.MethodDefinition method) => _locator.Of(method);
+
+    private void Warning(string message, Mono.Cecil.Cil.SequencePoint? location)
+    {
+        if (location is null)
+            WriteWarning(message);
+        else
+            WriteWarning(message, location);
     }
 
     private void Error(string message, Mono.Cecil.Cil.SequencePoint? location)

@@ -20,6 +20,8 @@ public sealed partial class ModuleWeaver
     /// <summary><c>WovenCode.RegisterStream(object)</c>: called at the end of woven constructors of classes.</summary>
     internal MethodReference RegisterStreamMethod { get; private set; } = null!;
     internal MethodReference DisposeMethod { get; private set; } = null!;
+    /// <summary><c>WovenAssemblyAttribute()</c>: the mark a woven assembly carries, which SetSeed looks for.</summary>
+    private MethodReference? _wovenAssemblyConstructor;
 
     private void FindReferences()
     {
@@ -39,6 +41,25 @@ public sealed partial class ModuleWeaver
         ContinuingBlockMethod = ModuleDefinition.ImportReference(Required(wovenCode, "EnterContinuingBlock", MetadataType.Object, MetadataType.String));
         RegisterStreamMethod = ModuleDefinition.ImportReference(Required(wovenCode, "RegisterStream", MetadataType.Object));
         DisposeMethod = ModuleDefinition.ImportReference(disposable.Methods.Single(m => m.Name == "Dispose"));
+        _wovenAssemblyConstructor = TryFindTypeDefinition(WovenAssemblyAttributeName, out TypeDefinition? marker)
+            ? ModuleDefinition.ImportReference(marker!.Methods.Single(m => m.IsConstructor && !m.IsStatic && m.Parameters.Count == 0))
+            : null;
+    }
+
+    private const string WovenAssemblyAttributeName = "ReproducibleBlock.WovenAssemblyAttribute";
+
+    /// <summary>
+    /// Marks the assembly as woven (<c>[assembly: WovenAssembly]</c>), once: Reproducible.SetSeed warns about an
+    /// assembly that uses the attributes without this mark, as when FodyWeavers.xml lacks &lt;ReproducibleBlock /&gt;.
+    /// </summary>
+    private void MarkAssemblyWoven()
+    {
+        if (_wovenAssemblyConstructor is null
+            || ModuleDefinition.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == WovenAssemblyAttributeName))
+        {
+            return;
+        }
+        ModuleDefinition.Assembly.CustomAttributes.Add(new CustomAttribute(_wovenAssemblyConstructor));
     }
 
     /// <summary>A method of ReproducibleBlock.Core the woven code calls, or a clear error when the referenced Core predates it.</summary>

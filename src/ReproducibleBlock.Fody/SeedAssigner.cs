@@ -31,11 +31,11 @@ public sealed partial class ModuleWeaver
             foreach (IGrouping<string, WeaveTarget> other in blocks.Skip(1))
             {
                 WeaveTarget target = other.First();
-                string where = first.Location is { } point ? $" ({point.Document.Url}({point.StartLine},{point.StartColumn}))" : "";
+                string where = LocationOf(first.Method) is { } point ? $" ({point.Document.Url}({point.StartLine},{point.StartColumn}))" : "";
                 string message = target.ExplicitSeed is not null && first.ExplicitSeed is not null
-                    ? $"Block seed {target.Seed} of the {Describe(target.Method)} is also the seed of the {Describe(first.Method)}{where}. Every block needs its own seed, or the two draw the same numbers: change one, or set AllowSharedSeed = true on each of them to share it deliberately."
-                    : $"The block seed of the {Describe(target.Method)} ({target.Seed}) equals that of the {Describe(first.Method)}{where}. Give one of them an explicit seed: [ReproducibleBlock(seed)].";
-                Error(message, target.Location);
+                    ? $"Block seed {target.Seed} of the {Signatures.Describe(target.Method)} is also the seed of the {Signatures.Describe(first.Method)}{where}. Every block needs its own seed, or the two draw the same numbers: change one, or set AllowSharedSeed = true on each of them to share it deliberately."
+                    : $"The block seed of the {Signatures.Describe(target.Method)} ({target.Seed}) equals that of the {Signatures.Describe(first.Method)}{where}. Give one of them an explicit seed: [ReproducibleBlock(seed)].";
+                Error(message, LocationOf(target.Method));
             }
         }
     }
@@ -48,7 +48,8 @@ public sealed partial class ModuleWeaver
     /// <summary>
     /// The text a derived seed is hashed from: <c>ctor:{type}</c> for constructors (all constructors of a type share
     /// one block seed), <c>method:{type}::{name}[`{generic arity}]({parameter types})</c> for methods, with Cecil's
-    /// type names (namespace.Outer/Nested, Generic`1).
+    /// type names (namespace.Outer/Nested, Generic`1), and for conversion operators (<c>op_Implicit</c>,
+    /// <c>op_Explicit</c>) the return type after a colon: <c>method:{type}::op_Explicit({parameter types}):{return type}</c>.
     /// </summary>
     internal static string NameForSeed(WeaveTarget target)
     {
@@ -56,7 +57,9 @@ public sealed partial class ModuleWeaver
         if (method.IsConstructor)
             return "ctor:" + method.DeclaringType.FullName;
         string arity = method.HasGenericParameters ? "`" + method.GenericParameters.Count : "";
-        return $"method:{method.DeclaringType.FullName}::{method.Name}{arity}({string.Join(",", method.Parameters.Select(p => p.ParameterType.FullName))})";
+        string text = $"method:{method.DeclaringType.FullName}::{method.Name}{arity}({string.Join(",", method.Parameters.Select(p => p.ParameterType.FullName))})";
+        // Conversion operators differ only by their return type: op_Explicit to long and to int.
+        return method.IsSpecialName && method.Name is "op_Implicit" or "op_Explicit" ? text + ":" + method.ReturnType.FullName : text;
     }
 
     /// <summary>The first 8 bytes of SHA-256 of the UTF-8 name, little-endian, with the sign bit cleared.</summary>

@@ -12,6 +12,8 @@ public sealed partial class ModuleWeaver
     private const string OptOutAttributeName = "ReproducibleBlock.NoReproducibleBlockAttribute";
     private const string ContinuingAttributeName = "ReproducibleBlock.ContinuingBlockAttribute";
 
+    private readonly HashSet<string> _unresolvedBaseTypes = new();
+
     private sealed class Rule(TypeDefinition baseType, bool restoreOnExit, bool continuingForward)
     {
         public TypeDefinition BaseType { get; } = baseType;
@@ -31,7 +33,13 @@ public sealed partial class ModuleWeaver
             if (typeAttribute is not null && typeOptedOut)
             {
                 Error($"Type {type.FullName} has both [ReproducibleBlock] and [NoReproducibleBlock]. Remove one of them.",
-                    type.Methods.Where(m => m.IsConstructor).Select(Locations.Of).FirstOrDefault(p => p is not null));
+                    type.Methods.Where(m => m.IsConstructor).Select(LocationOf).FirstOrDefault(p => p is not null));
+                continue;
+            }
+            if (typeAttribute is not null && type.IsAbstract && type.IsSealed)
+            {
+                Error($"The static class {type.FullName} has [ReproducibleBlock]: on a type, the attribute makes its instance constructors blocks, and a static class has none. "
+                    + "Put the attribute on the methods that draw.", _locator.OfType(type));
                 continue;
             }
             Rule? rule = typeOptedOut ? null : rules.FirstOrDefault(r => DerivesFrom(type, r.BaseType));
@@ -43,15 +51,15 @@ public sealed partial class ModuleWeaver
                 bool memberOptedOut = Find(method, OptOutAttributeName) is not null;
                 if (memberAttribute is not null && continuingAttribute is not null)
                 {
-                    Error($"The {Describe(method)} has both [ReproducibleBlock] and [ContinuingBlock]. Keep [ContinuingBlock] for a stream that continues "
-                        + "from call to call, or [ReproducibleBlock] for one that starts from the same state on every call.", Locations.Of(method));
+                    Error($"The {Signatures.Describe(method)} has both [ReproducibleBlock] and [ContinuingBlock]. Keep [ContinuingBlock] for a stream that continues "
+                        + "from call to call, or [ReproducibleBlock] for one that starts from the same state on every call.", LocationOf(method));
                     continue;
                 }
                 if ((memberAttribute ?? continuingAttribute) is not null)
                 {
                     string written = memberAttribute is not null ? "[ReproducibleBlock]" : "[ContinuingBlock]";
                     if (memberOptedOut)
-                        Error($"The {Describe(method)} has both {written} and [NoReproducibleBlock]. Remove one of them.", Locations.Of(method));
+                        Error($"The {Signatures.Describe(method)} has both {written} and [NoReproducibleBlock]. Remove one of them.", LocationOf(method));
                     else if (continuingAttribute is not null)
                         targets.Add(Continuing(method, TargetSource.MemberAttribute));
                     else
@@ -66,7 +74,9 @@ public sealed partial class ModuleWeaver
                         targets.Add(Continuing(method, TargetSource.AssemblyRule));
                     continue;
                 }
-                if (method.IsStatic || memberOptedOut)
+                // A record's copy constructor runs for every `with` expression: woven, each `with` would consume an
+                // instance block and move the enclosing stream.
+                if (method.IsStatic || memberOptedOut || method.IsRecordCopyConstructor())
                     continue;
                 if (typeAttribute is not null)
                     targets.Add(FromAttribute(method, typeAttribute, TargetSource.TypeAttribute));
@@ -85,11 +95,13 @@ public sealed partial class ModuleWeaver
             var named = attribute.ConstructorArguments[0].Value as TypeReference;
             TypeDefinition? baseType = named?.Resolve();
             string shown = named?.FullName ?? "(null)";
-            var written = new System.Text.RegularExpressions.Regex(@"ReproducibleConstructors(Attribute)?\s*\(\s*typeof\s*\(\s*[\w.:]*\b" + System.Text.RegularExpressions.Regex.Escape(named?.Name.Split('`')[0] ?? "null") + @"\b");
-            SequencePoint? location = Locations.OfAssemblyAttribute(ModuleDefinition, written);
+            // Located only for a message: finding it reads source files.
+            SequencePoint? Location() => _locator.OfAssemblyAttribute(new System.Text.RegularExpressions.Regex(
+                @"ReproducibleConstructors(Attribute)?\s*\(\s*typeof\s*\(\s*[\w.:]*\b" + System.Text.RegularExpressions.Regex.Escape(named?.Name.Split('`')[0] ?? "null") + @"\b",
+                System.Text.RegularExpressions.RegexOptions.IgnoreCase)); // typeof(object) names System.Object
             if (baseType is null)
             {
-                Error($"[assembly: ReproducibleConstructors(typeof({shown}))]: the type cannot be resolved. Check the assembly references.", location);
+                Error($"[assembly: ReproducibleConstructors(typeof({shown}))]: the type cannot be resolved. Check the assembly references.", Location());
                 continue;
             }
             string? notAClass = baseType.IsInterface ? "an interface"
@@ -100,18 +112,37 @@ public sealed partial class ModuleWeaver
                 : null;
             if (notAClass is not null)
             {
-                Error($"[assembly: ReproducibleConstructors(typeof({shown}))]: {shown} is {notAClass}, so no type derives from it. Name a class that your modules derive from, such as typeof(torch.nn.Module).", location);
+                Error($"[assembly: ReproducibleConstructors(typeof({shown}))]: {shown} is {notAClass}, so no type derives from it. Name a class that your modules derive from, such as typeof(torch.nn.Module).", Location());
                 continue;
             }
-            rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit"), NamedBool(attribute, "ContinuingForward")));
+            string? tooWide = baseType.FullName switch
+            {
+                "System.Object" => "every class derives from it",
+                "System.ValueType" => "it is the base of every struct, and struct constructors are not matched by base type",
+                "System.Enum" => "it is the base of every enum",
+                "System.Delegate" or "System.MulticastDelegate" => "it is the base of every delegate, whose constructors the runtime implements",
+                _ => null,
+            };
+            if (tooWide is not null)
+            {
+                Error($"[assembly: ReproducibleConstructors(typeof({shown}))]: {shown} cannot be a rule's base type: {tooWide}. Name a class that your modules derive from, such as typeof(torch.nn.Module).", Location());
+                continue;
+            }
+            // Constructors restore the enclosing stream unless the rule says otherwise: building a module is invisible to its surroundings.
+            rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit", whenNotWritten: true), NamedBool(attribute, "ContinuingForward")));
         }
         return rules;
     }
 
+    /// <summary>
+    /// A target from [ReproducibleBlock] on the member or its type. A constructor's block restores the enclosing
+    /// stream on exit unless <c>RestoreOnExit = false</c> is written; a method's continues it unless
+    /// <c>RestoreOnExit = true</c> is written.
+    /// </summary>
     private static WeaveTarget FromAttribute(MethodDefinition method, CustomAttribute attribute, TargetSource source)
     {
         long? seed = attribute.ConstructorArguments.Count == 1 ? (long)attribute.ConstructorArguments[0].Value : null;
-        return new WeaveTarget(method, source, seed, NamedBool(attribute, "RestoreOnExit"), NamedBool(attribute, "AllowSharedSeed"));
+        return new WeaveTarget(method, source, seed, NamedBool(attribute, "RestoreOnExit", whenNotWritten: method.IsConstructor), NamedBool(attribute, "AllowSharedSeed"));
     }
 
     private static WeaveTarget Continuing(MethodDefinition method, TargetSource source) =>
@@ -127,26 +158,33 @@ public sealed partial class ModuleWeaver
     /// </summary>
     private void WarnRepeatingForward(MethodDefinition method)
     {
-        string message = $"[ReproducibleBlock] on the {Describe(method)}: every call starts from the same state, so every call draws the same "
+        string message = $"[ReproducibleBlock] on the {Signatures.Describe(method)}: every call starts from the same state, so every call draws the same "
             + "dropout masks" + (Find(method, BlockAttributeName) is { } a && NamedBool(a, "RestoreOnExit") ? "" : ", and the caller's stream after each call continues from the block's state (the data order of every epoch repeats too)")
             + ". For a stream of the module's own that continues from call to call, use [ContinuingBlock] (or ContinuingForward = true on the assembly rule). "
             + "If every call must draw the same numbers, write [ReproducibleBlock(..., RepeatsEachCall = true)] to say so and silence this warning.";
-        SequencePoint? location = Locations.Of(method);
-        if (location is null)
-            WriteWarning(message);
-        else
-            WriteWarning(message, location);
+        Warning(message, LocationOf(method));
     }
 
-    /// <summary>Walks the base classes, generic ones included (Module&lt;T, TResult&gt; resolves to its definition).</summary>
-    private static bool DerivesFrom(TypeDefinition type, TypeDefinition baseType)
+    /// <summary>
+    /// Walks the base classes, generic ones included (Module&lt;T, TResult&gt; resolves to its definition). A base class
+    /// that cannot be resolved (its assembly is not referenced) stops the walk, with a warning naming it once.
+    /// </summary>
+    private bool DerivesFrom(TypeDefinition type, TypeDefinition baseType)
     {
         TypeReference? current = type.BaseType;
         while (current is not null)
         {
             TypeDefinition? definition = current.Resolve();
             if (definition is null)
+            {
+                if (_unresolvedBaseTypes.Add(current.FullName))
+                {
+                    Warning($"The base class {current.FullName} of {type.FullName} cannot be resolved (its assembly, {current.Scope?.Name}, is not among the references the weaver sees), "
+                        + $"so the weaver cannot tell whether {type.FullName} derives from {baseType.FullName}: its constructors are not woven by the rule. "
+                        + "Reference that assembly directly, or put [ReproducibleBlock] on the type.", _locator.OfType(type));
+                }
                 return false;
+            }
             if (definition.FullName == baseType.FullName && definition.Module.Assembly.Name.Name == baseType.Module.Assembly.Name.Name)
                 return true;
             current = definition.BaseType;
@@ -157,11 +195,8 @@ public sealed partial class ModuleWeaver
     private static CustomAttribute? Find(ICustomAttributeProvider provider, string fullName) =>
         provider.HasCustomAttributes ? provider.CustomAttributes.FirstOrDefault(a => a.AttributeType.FullName == fullName) : null;
 
-    private static bool NamedBool(CustomAttribute attribute, string name) =>
-        attribute.Properties.Where(p => p.Name == name).Select(p => (bool)p.Argument.Value).FirstOrDefault();
+    /// <summary>A named argument as written on the attribute (Cecil lists only those written), or <paramref name="whenNotWritten"/>.</summary>
+    private static bool NamedBool(CustomAttribute attribute, string name, bool whenNotWritten = false) =>
+        attribute.Properties.Where(p => p.Name == name).Select(p => (bool)p.Argument.Value).DefaultIfEmpty(whenNotWritten).First();
 
-    internal static string Describe(MethodDefinition method) =>
-        method.IsConstructor
-            ? $"constructor {method.DeclaringType.FullName}{Locations.Parameters(method)}"
-            : $"method {method.DeclaringType.FullName}.{method.Name}{Locations.Parameters(method)}";
 }

@@ -1,5 +1,4 @@
 using Mono.Cecil;
-using Mono.Cecil.Cil;
 
 namespace ReproducibleBlock.Weaving;
 
@@ -34,7 +33,4 @@ internal sealed class WeaveTarget(MethodDefinition method, TargetSource source, 
 
     /// <summary>The seed the block enters with: explicit, or derived from the name by <see cref="ModuleWeaver.AssignSeeds"/>.</summary>
     public long Seed { get; set; }
-
-    /// <summary>Where a message about this target points: its first line in source, when there are symbols.</summary>
-    public SequencePoint? Location => Locations.Of(Method);
 }

@@ -56,6 +56,30 @@ public sealed class ToyModel : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input) => Classifier.forward(Features.forward(input).flatten(1));
 }
 
+/// <summary>
+/// Builds two child modules of one type, then a layer of its own: with constructor blocks restoring on exit, the
+/// head's weights do not depend on how much the children drew.
+/// </summary>
+public sealed class Tower : Module<Tensor, Tensor>
+{
+    private readonly TorchSharp.Modules.Linear _head;
+
+    public Tower(int convLayers) : base(nameof(Tower))
+    {
+        Left = new FeatureExtractor(convLayers);
+        Right = new FeatureExtractor(convLayers);
+        _head = Linear(8, 4);
+        RegisterComponents();
+    }
+
+    public FeatureExtractor Left { get; }
+    public FeatureExtractor Right { get; }
+
+    public float[] HeadWeights() => [.. _head.weight!.data<float>(), .. _head.bias!.data<float>()];
+
+    public override Tensor forward(Tensor input) => _head.forward(Left.forward(input) + Right.forward(input));
+}
+
 /// <summary>A module the rule would weave, opted out.</summary>
 [NoReproducibleBlock]
 public sealed class NotABlock : Module<Tensor, Tensor>

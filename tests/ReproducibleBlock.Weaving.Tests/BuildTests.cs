@@ -14,17 +14,26 @@ public sealed class BuildTests
     private static (int ExitCode, string Output) Build(string project) =>
         Repository.Dotnet(Repository.Root, "build", Path.Combine("tests", project), "-c", Repository.Configuration, "-v:n");
 
-    /// <summary>The "// error: what" (or "// warning: what") markers of the fixture: the line each message must point to.</summary>
-    private static (int Line, string What)[] Markers(string kind = "error")
-    {
-        string[] lines = File.ReadAllLines(Path.Combine(Repository.Root, "tests", "WeavingErrors", "Misuse.cs"));
-        return lines.Select((text, index) => (Line: index + 1, Match: Regex.Match(text, $@"// {kind}: (.*)$")))
-            .Where(m => m.Match.Success).Select(m => (m.Line, m.Match.Groups[1].Value)).ToArray();
-    }
+    /// <summary>
+    /// The "// error: what" (or "// warning: what") markers of the fixture's files (Misuse.cs, and AssemblyInfo.cs,
+    /// which holds only assembly attributes): the file and line each message must point to.
+    /// </summary>
+    private static (string File, int Line, string What)[] Markers(string kind = "error") =>
+        Directory.GetFiles(Path.Combine(Repository.Root, "tests", "WeavingErrors"), "*.cs").Order(StringComparer.Ordinal)
+            .SelectMany(path => File.ReadAllLines(path)
+                .Select((text, index) => (Line: index + 1, Match: Regex.Match(text, $@"// {kind}: (.*)$")))
+                .Where(m => m.Match.Success).Select(m => (Path.GetFileName(path), m.Line, m.Match.Groups[1].Value)))
+            .ToArray();
 
     private static readonly (string Marker, string Message)[] ExpectedMessages =
     [
         ("rule on an interface", "[assembly: ReproducibleConstructors(typeof(System.IDisposable))]: System.IDisposable is an interface, so no type derives from it."),
+        ("rule on object", "[assembly: ReproducibleConstructors(typeof(System.Object))]: System.Object cannot be a rule's base type: every class derives from it."),
+        ("rule on a sealed class", "[assembly: ReproducibleConstructors(typeof(System.String))]: System.String is a sealed class, so no type derives from it."),
+        ("static class", "The static class WeavingErrors.StaticHolder has [ReproducibleBlock]: on a type, the attribute makes its instance constructors blocks, and a static class has none."),
+        ("finalizer", "The finalizer WeavingErrors.Finalized.~Finalized() has [ReproducibleBlock]: it runs on the finalizer thread"),
+        ("lambda without a seed", "The lambda in WeavingErrors.Nameless.Lambda has [ReproducibleBlock] without a seed: a seed derived from the compiler's name for a lambda changes whenever"),
+        ("local function without a seed", "The local function Local in WeavingErrors.Nameless.LocalFunction has [ReproducibleBlock] without a seed: a seed derived from the compiler's name for a local function changes"),
         ("abstract", "The method WeavingErrors.HasAbstract.Abstract() is abstract but has [ReproducibleBlock]"),
         ("extern", "The method WeavingErrors.Misuse.getpid() is extern but has [ReproducibleBlock]"),
         ("async", "The method WeavingErrors.Misuse.Async() is async, so [ReproducibleBlock] cannot wrap it: it would end at the first await"),
@@ -43,6 +52,9 @@ public sealed class BuildTests
     [
         ("repeating forward", "[ReproducibleBlock] on the method WeavingErrors.RepeatingForward.forward(Int32): every call starts from the same state, so every call draws the same dropout masks, and the caller's stream after each call continues from the block's state"),
         ("restoring forward", "[ReproducibleBlock] on the method WeavingErrors.RestoringForward.forward(Int32): every call starts from the same state, so every call draws the same dropout masks. For a stream"),
+        ("task without async", "The method WeavingErrors.Deferred.NotAsync() returns a task without being async, so draws made when it is awaited happen after [ReproducibleBlock]'s block has ended"),
+        ("enumerable", "The method WeavingErrors.Deferred.Lazy() returns an enumerable or enumerator, so draws made when it is enumerated happen after [ReproducibleBlock]'s block has ended"),
+        ("delegate", "The method WeavingErrors.Deferred.Later() returns a delegate, so draws made when it is called happen after [ReproducibleBlock]'s block has ended"),
     ];
 
     [TestMethod]
@@ -57,12 +69,12 @@ public sealed class BuildTests
             .Where(m => m.Success).Select(m => m.Groups["error"].Value).Distinct().ToArray();
         var markers = Markers();
         Assert.AreEqual(ExpectedMessages.Length, markers.Length, "every marker has an expected message");
-        foreach ((int line, string what) in markers)
+        foreach ((string file, int line, string what) in markers)
         {
             string message = ExpectedMessages.Single(e => e.Marker == what).Message;
             string? error = errors.FirstOrDefault(e => e.Contains(message, StringComparison.Ordinal));
             Assert.IsNotNull(error, $"no error '{message}' in:\n{string.Join("\n", errors)}");
-            StringAssert.Contains(error, $"Misuse.cs({line},", $"the error for '{what}' points at line {line}");
+            StringAssert.Contains(error, $"{file}({line},", $"the error for '{what}' points at {file} line {line}");
         }
         Assert.AreEqual(markers.Length, errors.Length, string.Join("\n", errors));
 
@@ -72,15 +84,20 @@ public sealed class BuildTests
             .Where(m => m.Success).Select(m => m.Groups["warning"].Value).Distinct().ToArray();
         var warningMarkers = Markers("warning");
         Assert.AreEqual(ExpectedWarnings.Length, warningMarkers.Length, "every warning marker has an expected message");
-        foreach ((int line, string what) in warningMarkers)
+        foreach ((string file, int line, string what) in warningMarkers)
         {
             string message = ExpectedWarnings.Single(e => e.Marker == what).Message;
             string? warning = warnings.FirstOrDefault(w => w.Contains(message, StringComparison.Ordinal));
             Assert.IsNotNull(warning, $"no warning '{message}' in:\n{string.Join("\n", warnings)}");
-            StringAssert.Contains(warning, $"Misuse.cs({line},", $"the warning for '{what}' points at line {line}");
-            StringAssert.Contains(warning, "RepeatsEachCall = true", "the warning says how to silence it");
+            StringAssert.Contains(warning, $"{file}({line},", $"the warning for '{what}' points at {file} line {line}");
+            if (what.Contains("forward", StringComparison.Ordinal))
+                StringAssert.Contains(warning, "RepeatsEachCall = true", "the warning says how to silence it");
         }
         Assert.AreEqual(warningMarkers.Length, warnings.Length, string.Join("\n", warnings));
+
+        // The rules sit in AssemblyInfo.cs, a file without method bodies: found through the build's list of compiled files.
+        string compiled = File.ReadAllText(Path.Combine(Repository.Root, "tests", "WeavingErrors", "obj", Repository.Configuration, "net10.0", "ReproducibleBlock.Compile.txt"));
+        StringAssert.Contains(compiled, Path.Combine("tests", "WeavingErrors", "AssemblyInfo.cs"));
 
         // Fody writes the assembly even after errors; the weaver deletes it, so an unchanged rebuild fails again.
         (int again, string secondOutput) = Build("WeavingErrors");

@@ -42,6 +42,15 @@ public sealed class DecompiledShapeTests
     [DataRow("Point")]
     [DataRow("Noisy")]
     [DataRow("Counter")]
+    [DataRow("Tower")]
+    [DataRow("InitOnly")]
+    [DataRow("ChainedConditional")]
+    [DataRow("Recorded")]
+    [DataRow("Nested")]
+    [DataRow("NoInit")]
+    [DataRow("Ticket")]
+    [DataRow("Lambdas")]
+    [DataRow("LeavesItsState")]
     public void WovenType_DecompilesAsApproved(string type) => AssertApproved(type, type);
 
     [TestMethod]
@@ -89,9 +98,32 @@ public sealed class DecompiledShapeTests
     [TestMethod]
     public void WovenBlocks_AreNamedForTraces_ByTheirMember()
     {
-        StringAssert.Contains(Decompiled.Type("WeavingFixture.Classifier"), "restoreOnExit: false, \"WeavingFixture.Classifier..ctor\")");
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.Classifier"), "restoreOnExit: true, \"WeavingFixture.Classifier..ctor\")");
         StringAssert.Contains(Decompiled.Type("WeavingFixture.Classifier"), "WovenCode.EnterContinuingBlock(this, \"WeavingFixture.Classifier.forward\")");
         StringAssert.Contains(Decompiled.Type("WeavingFixture.GenericType`1"), "\"WeavingFixture.GenericType`1.Pair\"");
+    }
+
+    [TestMethod]
+    public void ConstructorBlocks_Restore_UnlessRestoreOnExitFalseIsWritten()
+    {
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.Chained"), "WovenCode.EnterConstructorBlock(10L, restoreOnExit: true,");
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.Derived"), "WovenCode.EnterConstructorBlock(11L, restoreOnExit: true,");
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.LeavesItsState"), "WovenCode.EnterConstructorBlock(19L, restoreOnExit: false,");
+        StringAssert.Contains(Decompiled.Type("WeavingFixture.Methods"), "WovenCode.EnterBlock(1L, restoreOnExit: false,");
+    }
+
+    [TestMethod]
+    public void RecordCopyConstructor_IsNotWoven()
+    {
+        string recorded = Decompiled.Type("WeavingFixture.Recorded");
+        Assert.AreEqual(1, CountOf(recorded, "WovenCode.EnterConstructorBlock("), recorded);
+    }
+
+    [TestMethod]
+    public void StructLocalOfItsOwnType_IsNotTakenForChaining()
+    {
+        Assert.AreEqual(0, CountOf(Decompiled.Type("WeavingFixture.Nested"), "ChainingToWovenConstructor"));
+        Assert.AreEqual(1, CountOf(Decompiled.Type("WeavingFixture.ChainedConditional"), "ChainingToWovenConstructor"));
     }
 
     /// <summary>The documented derivation, computed here independently of the weaver's code.</summary>

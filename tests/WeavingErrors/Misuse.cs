@@ -1,10 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using ReproducibleBlock;
-
-[assembly: ReproducibleConstructors(typeof(IDisposable))] // error: rule on an interface
 
 namespace WeavingErrors;
 
@@ -101,4 +100,41 @@ public sealed class DeliberatelyRepeatingForward : Module
 {
     [ReproducibleBlock(11, RepeatsEachCall = true)]
     public override int forward(int input) => input + 3;
+}
+
+[ReproducibleBlock(12)]
+public static class StaticHolder // error: static class
+{
+    public static int Value() => 1;
+}
+
+public sealed class Finalized
+{
+    [ReproducibleBlock(13)]
+    ~Finalized() { } // error: finalizer
+}
+
+public static class Nameless
+{
+    public static Func<int> Lambda() => [ReproducibleBlock] () => 1; // error: lambda without a seed
+
+    public static int LocalFunction()
+    {
+        return Local();
+
+        [ReproducibleBlock]
+        static int Local() => 2; // error: local function without a seed
+    }
+}
+
+public static class Deferred
+{
+    [ReproducibleBlock(14)]
+    public static Task<int> NotAsync() => Task.FromResult(1); // warning: task without async
+
+    [ReproducibleBlock(15)]
+    public static IEnumerable<int> Lazy() => Enumerable.Range(0, 3).Select(i => i * 2); // warning: enumerable
+
+    [ReproducibleBlock(16)]
+    public static Func<int> Later() => () => 3; // warning: delegate
 }

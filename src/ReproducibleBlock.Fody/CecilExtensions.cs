@@ -1,0 +1,135 @@
+using System.Linq;
+using Mono.Cecil;
+using Mono.Cecil.Cil;
+
+namespace ReproducibleBlock.Weaving;
+
+/// <summary>What the compiler made of a method body: an ordinary one, or the stub of a state machine.</summary>
+internal enum MethodBodyKind
+{
+    Ordinary,
+
+    /// <summary><c>async</c>: the stub returns at the first <c>await</c> that does not complete at once.</summary>
+    Async,
+
+    /// <summary>An iterator (<c>yield return</c>): the stub returns the enumerator before the body runs.</summary>
+    Iterator,
+
+    /// <summary>An async iterator (<c>IAsyncEnumerable</c>).</summary>
+    AsyncIterator,
+}
+
+/// <summary>Where a method comes from in source.</summary>
+internal enum MethodOrigin
+{
+    /// <summary>A member written as such: a method, constructor, accessor or operator.</summary>
+    Member,
+
+    /// <summary>A lambda or anonymous method, compiled to <c>&lt;Outer&gt;b__N_M</c>.</summary>
+    Lambda,
+
+    /// <summary>A local function, compiled to <c>&lt;Outer&gt;g__Name|N_M</c>.</summary>
+    LocalFunction,
+}
+
+/// <summary>Questions about Cecil's methods and types that the weaver asks, in one place.</summary>
+internal static class CecilExtensions
+{
+    /// <summary>The first sequence point of a method that is not hidden, or null without symbols.</summary>
+    public static SequencePoint? FirstVisiblePoint(this MethodDefinition method) =>
+        method.DebugInformation?.HasSequencePoints == true ? method.DebugInformation.SequencePoints.FirstOrDefault(p => !p.IsHidden) : null;
+
+    /// <summary>The compiler-generated state machine of an async method or iterator, or null.</summary>
+    public static TypeDefinition? StateMachine(this MethodDefinition method) =>
+        (StateMachineAttribute(method)?.ConstructorArguments[0].Value as TypeReference)?.Resolve();
+
+    public static MethodBodyKind BodyKind(this MethodDefinition method) =>
+        StateMachineAttribute(method)?.AttributeType.Name switch
+        {
+            "AsyncStateMachineAttribute" => MethodBodyKind.Async,
+            "IteratorStateMachineAttribute" => MethodBodyKind.Iterator,
+            "AsyncIteratorStateMachineAttribute" => MethodBodyKind.AsyncIterator,
+            _ => MethodBodyKind.Ordinary,
+        };
+
+    private static CustomAttribute? StateMachineAttribute(MethodDefinition method) =>
+        method.CustomAttributes.FirstOrDefault(a => a.AttributeType.Namespace == "System.Runtime.CompilerServices"
+            && a.AttributeType.Name is "AsyncStateMachineAttribute" or "IteratorStateMachineAttribute" or "AsyncIteratorStateMachineAttribute");
+
+    /// <summary>
+    /// Lambdas and local functions by the names the C# compiler gives them (<c>&lt;M&gt;b__0_0</c>,
+    /// <c>&lt;M&gt;g__Local|0_0</c>), whether they are static methods of the type, instance methods of a closure class or
+    /// of the type itself.
+    /// </summary>
+    public static MethodOrigin Origin(this MethodDefinition method)
+    {
+        string name = method.Name;
+        if (!name.StartsWith("<", System.StringComparison.Ordinal))
+            return MethodOrigin.Member;
+        int close = name.IndexOf('>');
+        if (close < 0 || close + 2 >= name.Length)
+            return MethodOrigin.Member;
+        return name[close + 1] switch
+        {
+            'g' when name[close + 2] == '_' => MethodOrigin.LocalFunction,
+            'b' when name[close + 2] == '_' => MethodOrigin.Lambda,
+            _ => MethodOrigin.Member,
+        };
+    }
+
+    /// <summary>The source name of a local function (<c>&lt;M&gt;g__Local|0_0</c> gives <c>Local</c>), or the method's name.</summary>
+    public static string SourceName(this MethodDefinition method)
+    {
+        if (method.Origin() != MethodOrigin.LocalFunction)
+            return method.Name;
+        string name = method.Name;
+        int start = name.IndexOf(">g__", System.StringComparison.Ordinal) + 4;
+        int end = name.IndexOf('|', start);
+        return end < 0 ? name.Substring(start) : name.Substring(start, end - start);
+    }
+
+    /// <summary>The member a lambda or local function is written in (<c>M</c> in <c>&lt;M&gt;b__0_0</c>).</summary>
+    public static string EnclosingMemberName(this MethodDefinition method) =>
+        method.Name.Substring(1, method.Name.IndexOf('>') - 1);
+
+    /// <summary>
+    /// Whether the method returns nothing. An <c>init</c> accessor returns <c>void modreq(IsExternalInit)</c>: a
+    /// required modifier around void, still void.
+    /// </summary>
+    public static bool ReturnsVoid(this MethodReference method) => method.ReturnType.WithoutModifiers().MetadataType == MetadataType.Void;
+
+    /// <summary>The type without its required and optional modifiers (<c>modreq</c>, <c>modopt</c>).</summary>
+    public static TypeReference WithoutModifiers(this TypeReference type)
+    {
+        while (type is IModifierType modified)
+            type = modified.ElementType;
+        return type;
+    }
+
+    /// <summary>
+    /// A record's copy constructor, which the compiler generates for <c>with</c> expressions: <c>protected</c> (or
+    /// <c>private</c> in a sealed record) with one parameter of the record's own type, in a type with
+    /// <c>&lt;Clone&gt;$</c>. A record struct has none (<c>with</c> copies the value).
+    /// </summary>
+    public static bool IsRecordCopyConstructor(this MethodDefinition method) =>
+        method.IsConstructor && !method.IsStatic
+        && method.Parameters.Count == 1
+        && method.Parameters[0].ParameterType.Resolve() == method.DeclaringType
+        && method.DeclaringType.Methods.Any(m => m.Name == "<Clone>$");
+
+    public static bool IsCompilerGenerated(this ICustomAttributeProvider provider) =>
+        provider.HasCustomAttributes && provider.CustomAttributes.Any(a => a.AttributeType.FullName == "System.Runtime.CompilerServices.CompilerGeneratedAttribute");
+
+    /// <summary>Whether the method carries <c>[SkipLocalsInit]</c>, itself or through its type or module.</summary>
+    public static bool SkipsLocalsInit(this MethodDefinition method)
+    {
+        const string name = "System.Runtime.CompilerServices.SkipLocalsInitAttribute";
+        for (TypeDefinition? type = method.DeclaringType; type is not null; type = type.DeclaringType)
+        {
+            if (type.CustomAttributes.Any(a => a.AttributeType.FullName == name))
+                return true;
+        }
+        return method.CustomAttributes.Any(a => a.AttributeType.FullName == name)
+            || method.Module.CustomAttributes.Any(a => a.AttributeType.FullName == name);
+    }
+}
