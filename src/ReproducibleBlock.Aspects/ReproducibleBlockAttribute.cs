@@ -24,7 +24,9 @@ namespace ReproducibleBlock;
 /// masks, use <see cref="ContinuingBlockAttribute"/> instead; the weaver warns about this attribute on a
 /// <c>forward</c> override unless <see cref="RepeatsEachCall"/> is set.
 /// Async methods and iterators cannot be woven (the block would end at the first <c>await</c> or before the body
-/// runs): the build fails; use <c>using (Reproducible.Block(seed))</c> inside them instead.
+/// runs): the build fails; use <c>using (Reproducible.Block(seed))</c> inside them instead. A lambda or local function
+/// needs an explicit seed (the compiler's name for it, which a derived seed would come from, changes when an
+/// unrelated lambda is added above it); static classes, finalizers and static constructors cannot be blocks.
 /// </para>
 /// </remarks>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Constructor | AttributeTargets.Class | AttributeTargets.Struct, Inherited = false)]
