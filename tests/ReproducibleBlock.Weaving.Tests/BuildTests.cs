@@ -55,6 +55,7 @@ public sealed class BuildTests
         ("task without async", "The method WeavingErrors.Deferred.NotAsync() returns a task without being async, so draws made when it is awaited happen after [ReproducibleBlock]'s block has ended"),
         ("enumerable", "The method WeavingErrors.Deferred.Lazy() returns an enumerable or enumerator, so draws made when it is enumerated happen after [ReproducibleBlock]'s block has ended"),
         ("delegate", "The method WeavingErrors.Deferred.Later() returns a delegate, so draws made when it is called happen after [ReproducibleBlock]'s block has ended"),
+        ("unresolved base", "The base class System.Net.Http.HttpMessageHandler of WeavingErrors.Handler cannot be resolved (its assembly, System.Net.Http, is not among the references the weaver sees), so the weaver cannot tell whether WeavingErrors.Handler derives from WeavingErrors.Module"),
     ];
 
     [TestMethod]

@@ -5,3 +5,4 @@ using ReproducibleBlock;
 [assembly: ReproducibleConstructors(typeof(IDisposable))] // error: rule on an interface
 [assembly: ReproducibleConstructors(typeof(object))] // error: rule on object
 [assembly: ReproducibleConstructors(typeof(string))] // error: rule on a sealed class
+[assembly: ReproducibleConstructors(typeof(WeavingErrors.Module))]

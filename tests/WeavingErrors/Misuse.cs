@@ -138,3 +138,9 @@ public static class Deferred
     [ReproducibleBlock(16)]
     public static Func<int> Later() => () => 3; // warning: delegate
 }
+
+public sealed class Handler : System.Net.Http.HttpMessageHandler // warning: unresolved base
+{
+    protected override System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, System.Threading.CancellationToken cancellationToken) =>
+        throw new NotSupportedException();
+}
