@@ -58,43 +58,40 @@ public sealed class BuildTests
         ("unresolved base", "The base class System.Net.Http.HttpMessageHandler of WeavingErrors.Handler cannot be resolved (its assembly, System.Net.Http, is not among the references the weaver sees), so the weaver cannot tell whether WeavingErrors.Handler derives from WeavingErrors.Module"),
     ];
 
+    /// <summary>
+    /// Every "// {kind}: marker" of the fixture has its expected message, reported at its file and line, and nothing
+    /// else of that kind is reported. Each message appears in the log and again in the summary: one of each is kept.
+    /// </summary>
+    /// <returns>The messages of that kind.</returns>
+    private static string[] AssertEachMarkerReported(string output, string kind, (string Marker, string Message)[] expected)
+    {
+        string[] reported = output.Split('\n')
+            .Select(line => Regex.Match(line, $@"^\s*(\d+>)?(?<message>.*{kind} : Fody/ReproducibleBlock: .*?)( \[[^\]]*\.csproj\])?\s*$"))
+            .Where(m => m.Success).Select(m => m.Groups["message"].Value).Distinct().ToArray();
+        var markers = Markers(kind);
+        Assert.AreEqual(expected.Length, markers.Length, $"every {kind} marker has an expected message");
+        foreach ((string file, int line, string what) in markers)
+        {
+            string message = expected.Single(e => e.Marker == what).Message;
+            string? found = reported.FirstOrDefault(e => e.Contains(message, StringComparison.Ordinal));
+            Assert.IsNotNull(found, $"no {kind} '{message}' in:\n{string.Join("\n", reported)}");
+            StringAssert.Contains(found, $"{file}({line},", $"the {kind} for '{what}' points at {file} line {line}");
+        }
+        Assert.AreEqual(markers.Length, reported.Length, string.Join("\n", reported));
+        return reported;
+    }
+
     [TestMethod]
     public void Misuse_FailsTheBuild_WithEachMessageAtItsLine_AndKeepsFailing()
     {
         (int exitCode, string output) = Build("WeavingErrors");
         Assert.AreNotEqual(0, exitCode, output);
 
-        // Each error appears in the log and again in the summary: keep one of each.
-        string[] errors = output.Split('\n')
-            .Select(line => Regex.Match(line, @"^\s*(\d+>)?(?<error>.*error : Fody/ReproducibleBlock: .*?)( \[[^\]]*\.csproj\])?\s*$"))
-            .Where(m => m.Success).Select(m => m.Groups["error"].Value).Distinct().ToArray();
-        var markers = Markers();
-        Assert.AreEqual(ExpectedMessages.Length, markers.Length, "every marker has an expected message");
-        foreach ((string file, int line, string what) in markers)
-        {
-            string message = ExpectedMessages.Single(e => e.Marker == what).Message;
-            string? error = errors.FirstOrDefault(e => e.Contains(message, StringComparison.Ordinal));
-            Assert.IsNotNull(error, $"no error '{message}' in:\n{string.Join("\n", errors)}");
-            StringAssert.Contains(error, $"{file}({line},", $"the error for '{what}' points at {file} line {line}");
-        }
-        Assert.AreEqual(markers.Length, errors.Length, string.Join("\n", errors));
-
+        AssertEachMarkerReported(output, "error", ExpectedMessages);
         // Warnings: a method block on forward, unless RepeatsEachCall says it is meant (DeliberatelyRepeatingForward).
-        string[] warnings = output.Split('\n')
-            .Select(line => Regex.Match(line, @"^\s*(\d+>)?(?<warning>.*warning : Fody/ReproducibleBlock: .*?)( \[[^\]]*\.csproj\])?\s*$"))
-            .Where(m => m.Success).Select(m => m.Groups["warning"].Value).Distinct().ToArray();
-        var warningMarkers = Markers("warning");
-        Assert.AreEqual(ExpectedWarnings.Length, warningMarkers.Length, "every warning marker has an expected message");
-        foreach ((string file, int line, string what) in warningMarkers)
-        {
-            string message = ExpectedWarnings.Single(e => e.Marker == what).Message;
-            string? warning = warnings.FirstOrDefault(w => w.Contains(message, StringComparison.Ordinal));
-            Assert.IsNotNull(warning, $"no warning '{message}' in:\n{string.Join("\n", warnings)}");
-            StringAssert.Contains(warning, $"{file}({line},", $"the warning for '{what}' points at {file} line {line}");
-            if (what.Contains("forward", StringComparison.Ordinal))
-                StringAssert.Contains(warning, "RepeatsEachCall = true", "the warning says how to silence it");
-        }
-        Assert.AreEqual(warningMarkers.Length, warnings.Length, string.Join("\n", warnings));
+        string[] forwardWarnings = AssertEachMarkerReported(output, "warning", ExpectedWarnings)
+            .Where(w => w.Contains(".forward(", StringComparison.Ordinal)).ToArray();
+        Assert.IsTrue(forwardWarnings.Length > 0 && forwardWarnings.All(w => w.Contains("RepeatsEachCall = true", StringComparison.Ordinal)), "the forward warnings say how to silence them");
 
         // The rules sit in AssemblyInfo.cs, a file without method bodies: found through the build's list of compiled files.
         string compiled = File.ReadAllText(Path.Combine(Repository.Root, "tests", "WeavingErrors", "obj", Repository.Configuration, "net10.0", "ReproducibleBlock.Compile.txt"));
