@@ -16,6 +16,8 @@ internal sealed record Options(
     int Workers,
     bool Cuda,
     bool Deterministic,
+    bool ExtractorDropout,
+    string? MaskLog,
     TrainingPoint? StopAfter,
     string? CheckpointDirectory,
     string? ResumeDirectory)
@@ -32,7 +34,17 @@ internal sealed record Options(
         Trains a small CNN on synthetic 3x12x12 images (random crop, flip and noise per sample, dropout, a shuffled
         DataLoader with parallel workers, SGD with momentum), reproducibly: the same seed gives the same weights with
         any number of workers, and a run stopped and resumed from a checkpoint ends with the uninterrupted run's weights.
-        The last line on standard output of a finished run is "weights: " and the XXH64 of every parameter's bytes.
+        Every module of the network (the feature extractor, the classifier, the classifier's dropout) draws from a
+        stream of its own that continues from call to call, so a dropout added to the feature extractor changes neither
+        the classifier's masks nor the data order.
+
+        A finished run prints three lines on standard output, each a name and an XXH64 (seed 0) in 16 hex digits:
+          classifier-masks: every dropout mask the classifier drew, in order; a mask is one byte per element,
+                            1 = kept, 0 = dropped, row-major ([batch, 144]: 4,608 bytes for a batch of 32)
+          data-order:       every epoch's sample order as the sampler handed it to the DataLoader, each index an
+                            int64 little-endian, epoch after epoch
+          weights:          every parameter's bytes, in named_parameters() order; always the last line
+        A run resumed from a checkpoint prints the uninterrupted run's three lines: the checkpoint carries the bytes.
 
         Options:
           --seed S                   root seed (default 42; with --resume, the checkpoint's)
@@ -40,13 +52,19 @@ internal sealed record Options(
           --workers N                DataLoader workers, threads that load and augment samples (default 2)
           --device cpu|cuda          where the network trains (default cpu); augmentation is drawn on CPU
           --no-deterministic         leave libtorch's deterministic algorithms off (they are on by default)
-          --stop-after EPOCH:BATCH   stop after that batch (counted from 1) and write a checkpoint; no weights line
+          --extractor-dropout        add a Dropout(p=0.1) to the feature extractor (a resumed run needs the
+                                     checkpoint's choice)
+          --mask-log FILE            write a line per classifier dropout mask this process draws to FILE:
+                                     "EPOCH:BATCH HASH", HASH the XXH64 of that mask's bytes (as above)
+          --stop-after EPOCH:BATCH   stop after that batch (counted from 1) and write a checkpoint; none of the
+                                     three lines
           --checkpoint DIR           where --stop-after writes the checkpoint (needed with it)
           --resume DIR               continue from the checkpoint in DIR to the end of --epochs
           -h, --help                 print this text and exit
 
         Exit status: 0 when done (trained, or stopped with a checkpoint written), 1 when a checkpoint cannot be
-        read, 2 for a wrong option or when --device cuda finds no CUDA.
+        read, 2 for a wrong option (or a --mask-log FILE that cannot be created, or --extractor-dropout that
+        differs from the checkpoint's) or when --device cuda finds no CUDA.
         """;
 
     /// <summary>Reads the arguments.</summary>
@@ -55,9 +73,9 @@ internal sealed record Options(
     {
         long? seed = null;
         int epochs = DefaultEpochs, workers = DefaultWorkers;
-        bool cudaDevice = false, deterministic = true;
+        bool cudaDevice = false, deterministic = true, extractorDropout = false;
         TrainingPoint? stopAfter = null;
-        string? checkpoint = null, resume = null;
+        string? checkpoint = null, resume = null, maskLog = null;
         string? problem = null;
         for (int i = 0; i < args.Length && problem is null; i++)
         {
@@ -98,6 +116,16 @@ internal sealed record Options(
                     break;
                 case "--no-deterministic":
                     deterministic = false;
+                    break;
+                case "--extractor-dropout":
+                    extractorDropout = true;
+                    break;
+                case "--mask-log" when value is not null && !value.StartsWith('-'):
+                    maskLog = value;
+                    i++;
+                    break;
+                case "--mask-log":
+                    problem = "--mask-log needs a file after it";
                     break;
                 case "--stop-after" when TryParsePoint(value, out TrainingPoint point):
                     stopAfter = point;
@@ -140,7 +168,7 @@ internal sealed record Options(
             return null;
         }
         exitCode = 0;
-        return new Options(seed, epochs, workers, cudaDevice, deterministic, stopAfter, checkpoint, resume);
+        return new Options(seed, epochs, workers, cudaDevice, deterministic, extractorDropout, maskLog, stopAfter, checkpoint, resume);
     }
 
     private static bool TryParsePoint(string? text, out TrainingPoint point)

@@ -9,13 +9,14 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 // dotnet run --project examples/ReproducibleTraining -c Release [-- --seed S] [--epochs E] [--workers N] [--device cpu|cuda]
-//     [--no-deterministic] [--stop-after EPOCH:BATCH --checkpoint DIR] [--resume DIR] [--help]
+//     [--no-deterministic] [--extractor-dropout] [--mask-log FILE] [--stop-after EPOCH:BATCH --checkpoint DIR] [--resume DIR] [--help]
 Options? options = Options.Parse(args, Console.Out, Console.Error, out int exitCode);
 if (options is null)
     return exitCode;
 
-// Standard output carries one line, "weights: ...", at the end of a finished run. Progress and tables go to standard
-// error, and only on an interactive terminal: redirected, there are none, and two runs print the same.
+// Standard output carries three lines at the end of a finished run, "classifier-masks: ...", "data-order: ..." and
+// "weights: ...", always last. Progress and tables go to standard error, and only on an interactive terminal:
+// redirected, there are none, and two runs print the same.
 IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 bool interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected && console.Profile.Capabilities.Interactive;
 
@@ -58,12 +59,17 @@ if (options.ResumeDirectory is { } resumeDirectory)
     {
         checkpoint = Checkpoint.Read(resumeDirectory);
     }
-    catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentException)
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentException or OverflowException)
     {
         return Fail(1, $"--resume {resumeDirectory}: cannot read the checkpoint: {e.Message}");
     }
     if (options.Seed is { } given && given != checkpoint.Snapshot.RootSeed)
         return Fail(2, $"--seed {given} differs from the seed of the checkpoint in {resumeDirectory} ({checkpoint.Snapshot.RootSeed}).");
+    if (options.ExtractorDropout != checkpoint.ExtractorDropout)
+    {
+        return Fail(2, $"the checkpoint in {resumeDirectory} was trained {(checkpoint.ExtractorDropout ? "with" : "without")} --extractor-dropout: "
+            + "resume with the same model.");
+    }
     if (checkpoint.Reached.Epoch > options.Epochs)
         return Fail(2, $"the checkpoint in {resumeDirectory} is at {checkpoint.Reached}, past --epochs {options.Epochs}.");
 }
@@ -75,6 +81,23 @@ if (options.StopAfter is { } stop)
         return Fail(2, $"--stop-after {stop} is not after the checkpoint's {checkpoint.Reached}.");
 }
 
+// What the run draws, for the classifier-masks and data-order lines: from the start, or from the checkpoint's record.
+RunRecord runRecord = checkpoint?.Record ?? new RunRecord();
+StreamWriter? maskLog = null;
+if (options.MaskLog is { } maskLogPath)
+{
+    try
+    {
+        maskLog = new StreamWriter(maskLogPath, append: false) { NewLine = "\n" };
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+    {
+        return Fail(2, $"--mask-log {maskLogPath}: cannot create it: {e.Message}");
+    }
+}
+using var maskLogFile = maskLog; // closed when the program ends
+runRecord.MaskLog = maskLog;
+
 // 2. One seed for everything, then blocks: the data, the model and the training each draw from a state of their own.
 long seed = checkpoint?.Snapshot.RootSeed ?? options.Seed ?? Options.DefaultSeed;
 Reproducible.SetSeed(seed, checkpoint?.Snapshot.Derivation ?? BlockDerivation.Keyed);
@@ -82,9 +105,10 @@ Reproducible.SetSeed(seed, checkpoint?.Snapshot.Derivation ?? BlockDerivation.Ke
 // 3. The sampler orders each epoch and gives every sample of it a stream of its own, whatever the number of workers.
 var sampler = new ReproducibleSampler(Trainer.Samples);
 using SyntheticImages data = SyntheticImages.Generate(Trainer.Samples, sampler); // block 7
-using SmallCnn model = SmallCnn.Create(device); // block 1
+using SmallCnn model = SmallCnn.Create(device, options.ExtractorDropout); // block 1, and a block per module inside it
+model.ClassifierDropout.MaskDrawn = runRecord.AddMask;
 using SGD optimizer = optim.SGD(model.parameters(), Trainer.LearningRate, momentum: Trainer.Momentum);
-using var loader = new DataLoader(data, Trainer.BatchSize, sampler, device: device, num_worker: options.Workers, disposeDataset: false);
+using var loader = new DataLoader(data, Trainer.BatchSize, runRecord.Recording(sampler), device: device, num_worker: options.Workers, disposeDataset: false);
 
 // 4. Resuming: the model, the optimizer and the sampler are loaded here...
 if (checkpoint is not null)
@@ -117,7 +141,7 @@ if (interactive)
         {
             ProgressTask task = context.AddTask($"seed {seed}, {options.Workers} worker(s)", maxValue: Done(end));
             task.Value = checkpoint is null ? 0 : Done(checkpoint.Reached);
-            return Trainer.Train(model, optimizer, loader, sampler, plan, (point, meanLoss) =>
+            return Trainer.Train(model, optimizer, loader, sampler, runRecord, plan, (point, meanLoss) =>
             {
                 task.Description = $"epoch {point.Epoch}, batch {point.Batch}: loss {meanLoss:0.0000}";
                 task.Value = Done(point);
@@ -126,7 +150,7 @@ if (interactive)
 }
 else
 {
-    outcome = Trainer.Train(model, optimizer, loader, sampler, plan);
+    outcome = Trainer.Train(model, optimizer, loader, sampler, runRecord, plan);
 }
 if (Reproducible.IsResumePending)
     return Fail(1, "the checkpoint's generator snapshot was never applied (block 128 was not entered again).");
@@ -146,6 +170,12 @@ if (outcome.StoppedAt is { } stoppedAt)
 }
 if (interactive)
     console.MarkupLineInterpolated($"Accuracy on the un-augmented images: [bold]{Trainer.Accuracy(model, data, device):P1}[/]");
+
+// What the run drew, over the whole run (a resumed run's record started from the checkpoint's): XXH64 (seed 0) of every
+// classifier dropout mask's bytes (one byte per element, 1 = kept, 0 = dropped, row-major; RunRecord) and of every
+// epoch's sample order (int64 little-endian indices as the sampler handed them out, epoch after epoch).
+Console.Out.WriteLine($"classifier-masks: {runRecord.MasksHash:x16}");
+Console.Out.WriteLine($"data-order: {runRecord.OrderHash:x16}");
 
 // The result: XXH64 (seed 0) of every parameter's raw bytes, in named_parameters() order. Always the last line.
 var hash = new XxHash64(0);

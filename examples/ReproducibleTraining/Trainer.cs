@@ -27,9 +27,12 @@ internal static class Trainer
 
     /// <summary>
     /// Trains to the end of <see cref="TrainingPlan.Epochs"/>, or until <see cref="TrainingPlan.StopAfter"/>, where it
-    /// writes a checkpoint and returns. A block of its own (woven): each epoch's data order and every dropout mask
-    /// depend only on the root seed and this block's seed, not on what was drawn before the call.
+    /// writes a checkpoint and returns. A block of its own (woven): each epoch's data order depends only on the root
+    /// seed and this block's seed, not on what was drawn before the call. The dropout masks come from the modules' own
+    /// continuing streams (the assembly rule), which no other module's draws and nothing in this block shift.
     /// </summary>
+    /// <param name="record">Receives every index the sampler hands out (through the loader's shuffler) and is told
+    /// which batch is being trained, for the mask log; the classifier's dropout adds its masks to it.</param>
     /// <remarks>
     /// There is no resume parameter. A resumed run puts the model, optimizer and sampler back before the call, and hands
     /// the generators' snapshot to <see cref="Reproducible.Resume"/> at the top level: the snapshot was captured inside
@@ -42,6 +45,7 @@ internal static class Trainer
         SGD optimizer,
         DataLoader loader,
         ReproducibleSampler sampler,
+        RunRecord record,
         TrainingPlan plan,
         Action<TrainingPoint, double>? afterBatch = null)
     {
@@ -57,6 +61,9 @@ internal static class Trainer
             int batches = 0;
             foreach (Dictionary<string, Tensor> batch in loader) // the DataLoader disposes each batch's tensors
             {
+                // The sampler has handed out this batch's indices: its position says which batch this is.
+                var reached = new TrainingPoint(epoch, BatchesIn(sampler.PositionInEpoch));
+                record.Step = reached;
                 using (NewDisposeScope())
                 {
                     Tensor images = batch["image"], labels = batch["label"];
@@ -70,14 +77,13 @@ internal static class Trainer
                     seen += labels.shape[0];
                     batches++;
                 }
-                var reached = new TrainingPoint(epoch, BatchesIn(sampler.PositionInEpoch));
                 afterBatch?.Invoke(reached, lossSum / batches);
                 if (reached == plan.StopAfter)
                 {
                     epochs.Add(new EpochSummary(epoch, batches, lossSum / batches, (double)correct / seen));
                     // Captured here, inside block 128: Reproducible.Resume in the resumed process applies it when
                     // block 128 is entered again, as if this call had never returned.
-                    Checkpoint.Write(plan.CheckpointDirectory!, model, optimizer, Reproducible.Capture(), sampler, reached);
+                    Checkpoint.Write(plan.CheckpointDirectory!, model, optimizer, Reproducible.Capture(), sampler, record, reached);
                     return new TrainingOutcome(epochs, reached);
                 }
             }
