@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using ReproducibleBlock.Tool;
@@ -8,8 +9,9 @@ using ReproducibleBlock.Tool;
 namespace ReproducibleBlock.Tests;
 
 /// <summary>
-/// Real runs traced through REPRODUCIBLEBLOCK_TRACE (the stream probe's --trace-run: blocks 1, 2 and 3, block 2 drawing
-/// 1 + extra numbers), compared by reproducible-block diff: what it says is what the runs did differently.
+/// Real runs of a woven program traced through REPRODUCIBLEBLOCK_TRACE (the stream probe's --trace-run: woven methods
+/// First, Second and Third, Second drawing 1 + inside numbers, with outside extra draws between the blocks), compared by
+/// reproducible-block diff: what it says is what the runs did differently.
 /// </summary>
 [TestClass]
 public sealed class TraceDiffEndToEndTests
@@ -22,12 +24,12 @@ public sealed class TraceDiffEndToEndTests
     [TestCleanup]
     public void DeleteFolder() => Directory.Delete(_folder, recursive: true);
 
-    private string TracedRun(string label, long rootSeed, int extraDraws)
+    private string TracedRun(string label, long rootSeed, int inside, int outside = 0)
     {
         string probe = Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll");
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
         var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { probe, "--trace-run", rootSeed.ToString(System.Globalization.CultureInfo.InvariantCulture), extraDraws.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (string argument in new[] { probe, "--trace-run", Text(rootSeed), Text(inside), Text(outside) })
             start.ArgumentList.Add(argument);
         start.Environment[BlockTrace.EnvironmentVariable] = Path.Combine(_folder, label + "-{pid}.jsonl");
         using Process process = Process.Start(start)!;
@@ -36,6 +38,8 @@ public sealed class TraceDiffEndToEndTests
         Assert.AreEqual(0, process.ExitCode, error);
         return Path.Combine(_folder, $"{label}-{process.Id}.jsonl");
     }
+
+    private static string Text(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static (int ExitCode, JsonElement Report) Diff(string a, string b)
     {
@@ -55,17 +59,40 @@ public sealed class TraceDiffEndToEndTests
     }
 
     [TestMethod]
-    public void ExtraDrawsInOneBlock_AreAnInsideDivergenceThere_AndTheLaterBlockStillAgrees()
+    public void ExtraDrawsInOneWovenMethod_AreAnInsideDivergenceNamingIt_AndTheLaterBlockStillAgrees()
     {
         (int exitCode, JsonElement report) = Diff(TracedRun("a", 42, 0), TracedRun("b", 42, 5));
         Assert.AreEqual(1, exitCode, report.ToString());
         JsonElement divergence = report.GetProperty("divergence");
         Assert.AreEqual("inside", divergence.GetProperty("kind").GetString());
         Assert.AreEqual("2#0", divergence.GetProperty("path").GetString());
-        StringAssert.StartsWith(divergence.GetProperty("name").GetString(), "tests/ReproducibleBlock.StreamProbe/Program.cs:");
+        Assert.AreEqual("ReproducibleBlock.StreamProbe.TraceRun.Second", divergence.GetProperty("name").GetString());
         JsonElement later = report.GetProperty("laterBlocks");
         Assert.AreEqual(1, later.GetProperty("agree").GetInt64(), "block 3 starts from its own keyed state");
         Assert.AreEqual(0, later.GetProperty("differ").GetInt64());
+    }
+
+    [TestMethod]
+    public void ExtraDrawsOutsideEveryBlock_LeaveTheBlocksAgreeing_AndTheReportSaysTheEnclosingStreamDiffered()
+    {
+        (int exitCode, JsonElement report) = Diff(TracedRun("a", 42, 0, outside: 0), TracedRun("b", 42, 0, outside: 3));
+        Assert.AreEqual(0, exitCode, report.ToString());
+        Assert.AreEqual("same", report.GetProperty("result").GetString());
+        string[] warnings = report.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToArray();
+        string? note = warnings.FirstOrDefault(w => w.Contains("enclosing stream differed", StringComparison.Ordinal));
+        Assert.IsNotNull(note, string.Join("\n", warnings));
+        StringAssert.Contains(note, "ReproducibleBlock.StreamProbe.TraceRun.Second", "the first block after the outside draws");
+    }
+
+    [TestMethod]
+    public void GarbageInput_IsUnreadable()
+    {
+        string garbage = Path.Combine(_folder, "garbage.jsonl");
+        File.WriteAllText(garbage, "this is not a trace\n");
+        var error = new StringWriter();
+        int exitCode = Cli.Run(["diff", TracedRun("a", 42, 0), garbage], new StringWriter(), error);
+        Assert.AreEqual(2, exitCode, error.ToString());
+        StringAssert.Contains(error.ToString(), "garbage.jsonl");
     }
 
     [TestMethod]

@@ -12,20 +12,10 @@ if (args is ["--environment"])
     Console.WriteLine(ReproducibleEnvironment.Current());
     return 0;
 }
-if (args is ["--trace-run", string rootSeed, string extraDraws])
+if (args is ["--trace-run", string rootSeed, string inside, string outside])
 {
-    // Three blocks for the tracing tests: block 2 draws 1 + extraDraws numbers, so two runs with different extraDraws
-    // differ inside block 2 only (blocks 1 and 3 start from their own keyed states).
-    Reproducible.SetSeed(long.Parse(rootSeed, System.Globalization.CultureInfo.InvariantCulture));
-    using (Reproducible.Block(1))
-        Reproducible.Random.NextInt64();
-    using (Reproducible.Block(2))
-    {
-        for (int i = 0; i <= int.Parse(extraDraws, System.Globalization.CultureInfo.InvariantCulture); i++)
-            Reproducible.Random.NextInt64();
-    }
-    using (Reproducible.Block(3))
-        Reproducible.Random.NextInt64();
+    TraceRun.Run(long.Parse(rootSeed, System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(inside, System.Globalization.CultureInfo.InvariantCulture), int.Parse(outside, System.Globalization.CultureInfo.InvariantCulture));
     return 0;
 }
 bool crash = args.FirstOrDefault() == "--crash";

@@ -59,6 +59,8 @@ public static class TraceDiffer
         private readonly List<EnvironmentDifference> _environment = [];
         private readonly HashSet<string> _environmentKeys = new(StringComparer.Ordinal);
         private string? _rootSeedWarning, _derivationWarning;
+        private EnterEvent? _firstIsolatedA, _firstIsolatedB;
+        private long _isolatedEntries;
 
         public TraceDiff Run()
         {
@@ -104,6 +106,11 @@ public static class TraceDiffer
             {
                 case (EnterEvent x, EnterEvent y) when x.State != y.State:
                     return Entry(x, y);
+                case (EnterEvent x, EnterEvent y) when x.Before != y.Before:
+                    // The same start although the stream around it differs: the block is isolated from what differs.
+                    _isolatedEntries++;
+                    (_firstIsolatedA, _firstIsolatedB) = (_firstIsolatedA ?? x, _firstIsolatedB ?? y);
+                    return null;
                 case (ExitEvent x, ExitEvent y) when x.State != y.State:
                     return Inside(x, y);
                 case (MarkEvent x, MarkEvent y) when !string.Equals(x.Fingerprint, y.Fingerprint, StringComparison.Ordinal):
@@ -356,6 +363,12 @@ public static class TraceDiffer
             }
             if (_a.SeedCount != _b.SeedCount)
                 warnings.Add($"A has {_a.SeedCount} seed event(s), B has {_b.SeedCount}: the runs were seeded a different number of times");
+            if (_firstIsolatedA is { } isolated && _firstIsolatedB is { } other)
+            {
+                warnings.Add($"the enclosing stream differed before {_isolatedEntries} block entr{(_isolatedEntries == 1 ? "y" : "ies")} whose own state agreed, first " +
+                    $"block {EventText.Block(isolated.Name, isolated.Path)} (A line {isolated.Line}, before {isolated.Before}; B line {other.Line}, before {other.Before}): " +
+                    "something outside the blocks drew differently, and the blocks were isolated from it");
+            }
             // Seeding differences the divergence already gives as its cause are not repeated.
             if (_rootSeedWarning is not null && divergence?.Cause is not EntryCause.RootSeed)
                 warnings.Add(_rootSeedWarning);
