@@ -64,13 +64,5 @@ public sealed partial class ModuleWeaver
 
     /// <summary>The first 8 bytes of SHA-256 of the UTF-8 name, little-endian, with the sign bit cleared.</summary>
     /// <remarks>Stable across processes, machines and .NET versions, unlike string.GetHashCode.</remarks>
-    internal static long DerivedSeed(string name)
-    {
-        using var sha = SHA256.Create();
-        byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(name));
-        long value = 0;
-        for (int i = 7; i >= 0; i--)
-            value = (value << 8) | hash[i];
-        return value & long.MaxValue;
-    }
+    internal static long DerivedSeed(string name) => SeedHash.Derive(name);
 }
