@@ -1,0 +1,399 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ReproducibleBlock.Analyzers;
+
+/// <summary>
+/// Reports while typing what the ReproducibleBlock weaver rejects at build, what it cannot see (hand-written blocks
+/// sharing a seed), and every name-derived seed, where "Pin the seed" is offered.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class BlockAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: the seed the weaver derives from the name, in invariant digits.</summary>
+    public const string SeedProperty = "Seed";
+
+    /// <summary>Diagnostic property: where the name-derived block comes from, <see cref="FromAttribute"/> or <see cref="FromRule"/>.</summary>
+    public const string SourceProperty = "Source";
+
+    /// <summary>Diagnostic property: the RestoreOnExit written on the assembly rule ("true" or "false"), absent when not written.</summary>
+    public const string RestoreOnExitProperty = "RestoreOnExit";
+
+    public const string FromAttribute = "attribute";
+    public const string FromRule = "rule";
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        Descriptors.AsyncOrIterator, Descriptors.LambdaOrLocalFunction, Descriptors.NoBody, Descriptors.ContinuingWithoutInstance,
+        Descriptors.ConflictingAttributes, Descriptors.SharedExplicitSeed, Descriptors.RuleOnNonClass, Descriptors.RepeatingForward,
+        Descriptors.SeedSharedWithHandWrittenBlock, Descriptors.NameDerivedSeed);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (KnownSymbols.From(start.Compilation) is not { } symbols)
+                return;
+            var analysis = new CompilationAnalysis(symbols, start.Compilation);
+            start.RegisterSymbolAction(analysis.AnalyzeMethod, SymbolKind.Method);
+            start.RegisterSymbolAction(analysis.AnalyzeType, SymbolKind.NamedType);
+            start.RegisterSyntaxNodeAction(analysis.AnalyzeAttribute, SyntaxKind.Attribute);
+            if (symbols.Reproducible is not null)
+                start.RegisterOperationAction(analysis.AnalyzeInvocation, OperationKind.Invocation);
+            start.RegisterCompilationEndAction(analysis.ReportSharedSeeds);
+        });
+    }
+
+    private sealed class KnownSymbols
+    {
+        public INamedTypeSymbol Block { get; private set; } = null!;
+        public INamedTypeSymbol? Continuing { get; private set; }
+        public INamedTypeSymbol? OptOut { get; private set; }
+        public INamedTypeSymbol? Rule { get; private set; }
+        public INamedTypeSymbol? Reproducible { get; private set; }
+
+        public static KnownSymbols? From(Compilation compilation)
+        {
+            if (compilation.GetTypeByMetadataName("ReproducibleBlock.ReproducibleBlockAttribute") is not { } block)
+                return null;
+            return new KnownSymbols
+            {
+                Block = block,
+                Continuing = compilation.GetTypeByMetadataName("ReproducibleBlock.ContinuingBlockAttribute"),
+                OptOut = compilation.GetTypeByMetadataName("ReproducibleBlock.NoReproducibleBlockAttribute"),
+                Rule = compilation.GetTypeByMetadataName("ReproducibleBlock.ReproducibleConstructorsAttribute"),
+                Reproducible = compilation.GetTypeByMetadataName("ReproducibleBlock.Reproducible"),
+            };
+        }
+    }
+
+    /// <summary>An assembly rule: its base class and the RestoreOnExit written on it, if any.</summary>
+    private sealed class Rule(INamedTypeSymbol baseType, bool? restoreOnExit)
+    {
+        public INamedTypeSymbol BaseType { get; } = baseType;
+        public bool? RestoreOnExit { get; } = restoreOnExit;
+    }
+
+    /// <summary>A block with a constant seed: an attribute's explicit seed, or a hand-written Reproducible.Block call.</summary>
+    private sealed class SeedUse(long seed, string block, string description, Location location, bool allowShared, bool handWritten)
+    {
+        public long Seed { get; } = seed;
+
+        /// <summary>What one block is: the constructors of a type with a type attribute are one block.</summary>
+        public string Block { get; } = block;
+
+        public string Description { get; } = description;
+        public Location Location { get; } = location;
+        public bool AllowShared { get; } = allowShared;
+        public bool HandWritten { get; } = handWritten;
+    }
+
+    private sealed class CompilationAnalysis
+    {
+        private readonly KnownSymbols _symbols;
+        private readonly List<Rule> _rules = [];
+        private readonly ConcurrentBag<SeedUse> _seeds = [];
+
+        public CompilationAnalysis(KnownSymbols symbols, Compilation compilation)
+        {
+            _symbols = symbols;
+            foreach (AttributeData attribute in compilation.Assembly.GetAttributes())
+            {
+                if (!Is(attribute, symbols.Rule) || attribute.ConstructorArguments.Length != 1)
+                    continue;
+                if (attribute.ConstructorArguments[0].Value is INamedTypeSymbol baseType && NotAClass(baseType) is null)
+                    _rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit")));
+            }
+        }
+
+        private static bool Is(AttributeData attribute, INamedTypeSymbol? type) =>
+            type is not null && SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, type);
+
+        private static AttributeData? Find(ISymbol symbol, INamedTypeSymbol? type) =>
+            type is null ? null : symbol.GetAttributes().FirstOrDefault(a => Is(a, type));
+
+        private static bool? NamedBool(AttributeData attribute, string name)
+        {
+            foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+            {
+                if (argument.Key == name && argument.Value.Value is bool value)
+                    return value;
+            }
+            return null;
+        }
+
+        private static long? ExplicitSeed(AttributeData attribute) =>
+            attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is long seed ? seed : null;
+
+        private static Location Where(AttributeData attribute, ISymbol fallback) =>
+            attribute.ApplicationSyntaxReference is { } reference
+                ? Location.Create(reference.SyntaxTree, reference.Span)
+                : fallback.Locations.FirstOrDefault() ?? Location.None;
+
+        private static string? NotAClass(INamedTypeSymbol type) =>
+            type.TypeKind == TypeKind.Interface ? "an interface"
+            : type.TypeKind == TypeKind.Enum ? "an enum"
+            : type.IsValueType ? "a struct"
+            : type.IsStatic ? "a static class"
+            : type.IsSealed ? "a sealed class"
+            : null;
+
+        /// <summary>How messages name a member, as the weaver does: "method N.T.M(int)", "constructor N.T.T()".</summary>
+        private static string Describe(IMethodSymbol method) =>
+            (method.MethodKind is MethodKind.Constructor or MethodKind.StaticConstructor ? "constructor " : "method ")
+            + method.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat);
+
+        public void AnalyzeMethod(SymbolAnalysisContext context)
+        {
+            var method = (IMethodSymbol)context.Symbol;
+            AttributeData? block = Find(method, _symbols.Block);
+            AttributeData? continuing = Find(method, _symbols.Continuing);
+            AttributeData? attribute = block ?? continuing;
+            if (attribute is null)
+                return;
+            // A partial method's attributes are merged: analyse it once, at its definition.
+            if (method.PartialDefinitionPart is not null)
+                return;
+            string name = Describe(method);
+            Location location = Where(attribute, method);
+            if (block is not null && continuing is not null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.ConflictingAttributes, location,
+                    $"The {name} has both [ReproducibleBlock] and [ContinuingBlock]. Keep [ContinuingBlock] for a stream that continues from call to call, or [ReproducibleBlock] for one that starts from the same state on every call."));
+                return;
+            }
+            string written = block is not null ? "[ReproducibleBlock]" : "[ContinuingBlock]";
+            if (Find(method, _symbols.OptOut) is not null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.ConflictingAttributes, location,
+                    $"The {name} has both {written} and [NoReproducibleBlock]. Remove one of them."));
+                return;
+            }
+            if (Problem(context, method, name, written, location))
+                return;
+            if (block is null)
+                return;
+            if (IsForward(method) && NamedBool(block, "RepeatsEachCall") != true)
+            {
+                string restores = NamedBool(block, "RestoreOnExit") == true ? ""
+                    : ", and the caller's stream after each call continues from the block's state (the data order of every epoch repeats too)";
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.RepeatingForward, location, name, restores));
+            }
+            bool isConstructor = method.MethodKind == MethodKind.Constructor;
+            if (ExplicitSeed(block) is { } seed)
+            {
+                _seeds.Add(new SeedUse(seed, "member:" + SeedNames.NameForSeed(method), "the " + name, location,
+                    NamedBool(block, "AllowSharedSeed") == true, handWritten: false));
+            }
+            else
+            {
+                long derived = isConstructor ? SeedNames.DerivedConstructorSeed(method.ContainingType) : SeedNames.DerivedSeed(method);
+                ReportNameDerived(context.ReportDiagnostic, location, name, derived, FromAttribute, restoreOnExit: null);
+            }
+        }
+
+        /// <summary>The weaver's reasons to reject a target (TargetChecker.Problem), in its order.</summary>
+        private static bool Problem(SymbolAnalysisContext context, IMethodSymbol method, string name, string written, Location location)
+        {
+            string? message = null;
+            DiagnosticDescriptor descriptor = Descriptors.NoBody;
+            bool continuing = written == "[ContinuingBlock]";
+            if (continuing && method.IsStatic)
+            {
+                descriptor = Descriptors.ContinuingWithoutInstance;
+                message = $"The static {name} has {written}: a continuing block is the stream of an instance, and a static method has none. Use [ReproducibleBlock] for a block with a seed, or call Reproducible.ContinuingBlock(owner) with the object that owns the stream.";
+            }
+            else if (continuing && method.ContainingType.IsValueType)
+            {
+                descriptor = Descriptors.ContinuingWithoutInstance;
+                message = $"The {name} belongs to a struct but has {written}: a struct's `this` is copied into a new box on every call, so its stream would start over each time. Put the method on a class, or call Reproducible.ContinuingBlock(owner) with a lasting object.";
+            }
+            else if (method.IsAbstract)
+            {
+                message = $"The {name} is abstract but has {written}: there is no body to run in a block. Put the attribute on the overriding methods instead.";
+            }
+            else if (method.IsExtern)
+            {
+                message = $"The {name} is extern but has {written}: there is no body to run in a block. Remove the attribute, or wrap the call in using (Reproducible.Block(seed)).";
+            }
+            else if (method.MethodKind == MethodKind.StaticConstructor)
+            {
+                message = $"The static {name} has {written}: a static constructor runs once, whenever the runtime decides, so it cannot be a reproducible block. Move the random work into a method or an instance constructor.";
+            }
+            else if (StateMachineKind(method) is { } kind)
+            {
+                string why = kind == "an iterator" ? "it would end before the body runs, when the caller first gets the enumerator" : "it would end at the first await, while the body goes on";
+                string scope = continuing ? "Reproducible.ContinuingBlock(this)" : "Reproducible.Block(seed)";
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.AsyncOrIterator, location, name, kind, written, why, scope));
+                return true;
+            }
+            if (message is null)
+                return false;
+            context.ReportDiagnostic(Diagnostic.Create(descriptor, location, message));
+            return true;
+        }
+
+        /// <summary>"async", "an iterator", "an async iterator", or null, as the weaver names the compiler's state machines.</summary>
+        private static string? StateMachineKind(IMethodSymbol method)
+        {
+            bool yields = method.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is var body && Yields(body));
+            return (method.IsAsync, yields) switch
+            {
+                (true, true) => "an async iterator",
+                (true, false) => "async",
+                (false, true) => "an iterator",
+                _ => null,
+            };
+        }
+
+        /// <summary>Whether a member's own body holds a yield statement (not one of its lambdas or local functions).</summary>
+        private static bool Yields(SyntaxNode declaration) =>
+            declaration.DescendantNodes(node => node == declaration || node is not (LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax))
+                .Any(node => node is YieldStatementSyntax);
+
+        /// <summary>An instance method named forward that overrides or declares a virtual one (or implements an interface's).</summary>
+        private static bool IsForward(IMethodSymbol method) =>
+            method.Name == "forward" && !method.IsStatic && method.MethodKind == MethodKind.Ordinary
+            && (method.IsVirtual || method.IsOverride || method.IsAbstract
+                || method.ContainingType.AllInterfaces.SelectMany(i => i.GetMembers("forward")).Any(m =>
+                    SymbolEqualityComparer.Default.Equals(method.ContainingType.FindImplementationForInterfaceMember(m), method)));
+
+        public void AnalyzeType(SymbolAnalysisContext context)
+        {
+            var type = (INamedTypeSymbol)context.Symbol;
+            if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct))
+                return;
+            AttributeData? typeAttribute = Find(type, _symbols.Block);
+            bool optedOut = Find(type, _symbols.OptOut) is not null;
+            string typeName = type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat);
+            if (typeAttribute is not null && optedOut)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.ConflictingAttributes, Where(typeAttribute, type),
+                    $"Type {typeName} has both [ReproducibleBlock] and [NoReproducibleBlock]. Remove one of them."));
+                return;
+            }
+            // The constructors the type attribute or a rule weaves: those without an attribute of their own.
+            bool wovenConstructors = type.InstanceConstructors.Any(c =>
+                Find(c, _symbols.Block) is null && Find(c, _symbols.Continuing) is null && Find(c, _symbols.OptOut) is null);
+            if (!wovenConstructors)
+                return;
+            if (typeAttribute is not null)
+            {
+                Location location = Where(typeAttribute, type);
+                string name = "constructors of " + typeName;
+                if (ExplicitSeed(typeAttribute) is { } seed)
+                    _seeds.Add(new SeedUse(seed, "type:" + SeedNames.TypeDefinitionName(type), "the " + name, location, NamedBool(typeAttribute, "AllowSharedSeed") == true, handWritten: false));
+                else
+                    ReportNameDerived(context.ReportDiagnostic, location, name, SeedNames.DerivedConstructorSeed(type), FromAttribute, restoreOnExit: null);
+                return;
+            }
+            if (optedOut || type.TypeKind != TypeKind.Class)
+                return;
+            Rule? rule = _rules.FirstOrDefault(r => DerivesFrom(type, r.BaseType));
+            if (rule is null)
+                return;
+            ReportNameDerived(context.ReportDiagnostic, type.Locations.FirstOrDefault() ?? Location.None,
+                "constructors of " + typeName + " (woven by the assembly rule)", SeedNames.DerivedConstructorSeed(type), FromRule, rule.RestoreOnExit);
+        }
+
+        private static bool DerivesFrom(INamedTypeSymbol type, INamedTypeSymbol baseType)
+        {
+            for (INamedTypeSymbol? current = type.BaseType; current is not null; current = current.BaseType)
+            {
+                if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, baseType.OriginalDefinition))
+                    return true;
+            }
+            return false;
+        }
+
+        private static void ReportNameDerived(System.Action<Diagnostic> report, Location location, string name, long seed, string source, bool? restoreOnExit)
+        {
+            var properties = ImmutableDictionary.CreateBuilder<string, string?>();
+            properties[SeedProperty] = seed.ToString(CultureInfo.InvariantCulture);
+            properties[SourceProperty] = source;
+            if (restoreOnExit is { } restore)
+                properties[RestoreOnExitProperty] = restore ? "true" : "false";
+            report(Diagnostic.Create(Descriptors.NameDerivedSeed, location, properties.ToImmutable(), name, seed.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        /// <summary>Attributes the symbol actions never see: on lambdas and local functions, and the assembly rule's type.</summary>
+        public void AnalyzeAttribute(SyntaxNodeAnalysisContext context)
+        {
+            var attribute = (AttributeSyntax)context.Node;
+            if (attribute.Parent is not AttributeListSyntax list)
+                return;
+            bool onFunction = list.Parent is LocalFunctionStatementSyntax or ParenthesizedLambdaExpressionSyntax;
+            bool onAssembly = list.Target?.Identifier.IsKind(SyntaxKind.AssemblyKeyword) == true;
+            if (!onFunction && !onAssembly)
+                return;
+            INamedTypeSymbol? type = (context.SemanticModel.GetSymbolInfo(attribute, context.CancellationToken).Symbol as IMethodSymbol)?.ContainingType;
+            if (type is null)
+                return;
+            if (onFunction && (SymbolEqualityComparer.Default.Equals(type, _symbols.Block) || SymbolEqualityComparer.Default.Equals(type, _symbols.Continuing)))
+            {
+                string what = list.Parent is LocalFunctionStatementSyntax local ? $"the local function {local.Identifier.ValueText}" : "a lambda";
+                string written = SymbolEqualityComparer.Default.Equals(type, _symbols.Block) ? "[ReproducibleBlock]" : "[ContinuingBlock]";
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.LambdaOrLocalFunction, attribute.GetLocation(), written, what));
+            }
+            else if (onAssembly && SymbolEqualityComparer.Default.Equals(type, _symbols.Rule)
+                && attribute.ArgumentList?.Arguments.FirstOrDefault()?.Expression is TypeOfExpressionSyntax typeOf
+                && context.SemanticModel.GetTypeInfo(typeOf.Type, context.CancellationToken).Type is INamedTypeSymbol named
+                && named.TypeKind != TypeKind.Error
+                && NotAClass(named) is { } notAClass)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.RuleOnNonClass, attribute.GetLocation(), SeedNames.TypeName(named), notAClass));
+            }
+        }
+
+        /// <summary>Hand-written Reproducible.Block(seed) and Reproducible.InstanceBlock(seed) with a constant seed.</summary>
+        public void AnalyzeInvocation(OperationAnalysisContext context)
+        {
+            var invocation = (IInvocationOperation)context.Operation;
+            IMethodSymbol target = invocation.TargetMethod;
+            if (target.Name is not ("Block" or "InstanceBlock") || !SymbolEqualityComparer.Default.Equals(target.ContainingType, _symbols.Reproducible))
+                return;
+            IArgumentOperation? argument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0);
+            if (argument?.Value.ConstantValue is not { HasValue: true, Value: { } value })
+                return;
+            long seed = System.Convert.ToInt64(value, CultureInfo.InvariantCulture);
+            Location location = invocation.Syntax.GetLocation();
+            FileLinePositionSpan line = location.GetLineSpan();
+            string description = $"the hand-written Reproducible.{target.Name}({seed}) at {System.IO.Path.GetFileName(line.Path)}:{line.StartLinePosition.Line + 1}";
+            _seeds.Add(new SeedUse(seed, "call:" + location.SourceTree?.FilePath + ":" + location.SourceSpan.Start, description, location, allowShared: false, handWritten: true));
+        }
+
+        public void ReportSharedSeeds(CompilationAnalysisContext context)
+        {
+            foreach (IGrouping<long, SeedUse> sameSeed in _seeds.GroupBy(s => s.Seed))
+            {
+                List<SeedUse> uses = sameSeed.OrderBy(s => s.Location.SourceTree?.FilePath, System.StringComparer.Ordinal).ThenBy(s => s.Location.SourceSpan.Start).ToList();
+                // One entry per block: the constructors of a type with a type attribute are one block.
+                List<SeedUse> blocks = uses.GroupBy(s => s.Block).Select(g => g.First()).ToList();
+                if (blocks.Count < 2)
+                    continue;
+                List<SeedUse> attributes = blocks.Where(b => !b.HandWritten).ToList();
+                if (attributes.Count >= 2 && !attributes.All(a => a.AllowShared))
+                {
+                    foreach (SeedUse use in attributes.Skip(1))
+                        context.ReportDiagnostic(Diagnostic.Create(Descriptors.SharedExplicitSeed, use.Location, sameSeed.Key, Strip(use.Description), Strip(attributes[0].Description)));
+                }
+                foreach (SeedUse use in blocks.Where(b => b.HandWritten))
+                {
+                    SeedUse other = blocks.First(b => b != use);
+                    context.ReportDiagnostic(Diagnostic.Create(Descriptors.SeedSharedWithHandWrittenBlock, use.Location, sameSeed.Key, use.Description, other.Description));
+                }
+            }
+        }
+
+        private static string Strip(string description) => description.StartsWith("the ", System.StringComparison.Ordinal) ? description.Substring(4) : description;
+    }
+}
