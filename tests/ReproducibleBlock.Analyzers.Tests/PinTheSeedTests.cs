@@ -1,0 +1,123 @@
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace ReproducibleBlock.Analyzers.Tests;
+
+/// <summary>
+/// RB0010 on every name-derived target and its fix, Pin the seed. The seeds written here are the weaver's: each is
+/// the hash of the name text shown beside it (checked against the weaver itself by <see cref="WeaverSeedTests"/>).
+/// </summary>
+[TestClass]
+public sealed class PinTheSeedTests
+{
+    private static string Seed(string name) => SeedHash.Derive(name).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    [TestMethod]
+    public Task MethodAttributeWithoutSeed_IsPinned_KeepingItsNamedArguments() => Verify.Fix("""
+        using ReproducibleBlock;
+        namespace N;
+        class C
+        {
+            [{|#0:ReproducibleBlock(RestoreOnExit = true)|}]
+            public static long Draw(int count, string[] names) => 1;
+        }
+        """, $$"""
+        using ReproducibleBlock;
+        namespace N;
+        class C
+        {
+            [ReproducibleBlock({{Seed("method:N.C::Draw(System.Int32,System.String[])")}}, RestoreOnExit = true)]
+            public static long Draw(int count, string[] names) => 1;
+        }
+        """, Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0)
+            .WithArguments("method N.C.Draw(int, string[])", Seed("method:N.C::Draw(System.Int32,System.String[])")));
+
+    [TestMethod]
+    public Task ConstructorAndClassAttributes_ArePinnedWithTheTypesSeed() => Verify.Fix("""
+        using ReproducibleBlock;
+        class Outer
+        {
+            [{|#0:ReproducibleBlock|}]
+            public class Nested<T>
+            {
+            }
+
+            [{|#1:ReproducibleBlock()|}]
+            public Outer() { }
+        }
+        """, $$"""
+        using ReproducibleBlock;
+        class Outer
+        {
+            [ReproducibleBlock({{Seed("ctor:Outer/Nested`1")}})]
+            public class Nested<T>
+            {
+            }
+
+            [ReproducibleBlock({{Seed("ctor:Outer")}})]
+            public Outer() { }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("constructors of Outer.Nested<T>", Seed("ctor:Outer/Nested`1")),
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(1).WithArguments("constructor Outer.Outer()", Seed("ctor:Outer")));
+
+    [TestMethod]
+    public Task TypeWovenByTheRule_GetsAClassAttribute_WithTheRulesRestoreOnExit() => Verify.Fix("""
+        using ReproducibleBlock;
+        [assembly: ReproducibleConstructors(typeof(Module), RestoreOnExit = false)]
+        public class Module { }
+        public sealed class {|#0:Classifier|} : Module
+        {
+        }
+        /// <summary>Documented.</summary>
+        [System.Serializable]
+        public sealed class {|#1:Head|} : Module { }
+        [NoReproducibleBlock]
+        public sealed class Skipped : Module { }
+        """, $$"""
+        using ReproducibleBlock;
+        [assembly: ReproducibleConstructors(typeof(Module), RestoreOnExit = false)]
+        public class Module { }
+        [ReproducibleBlock({{Seed("ctor:Classifier")}}, RestoreOnExit = false)]
+        public sealed class Classifier : Module
+        {
+        }
+        /// <summary>Documented.</summary>
+        [ReproducibleBlock({{Seed("ctor:Head")}}, RestoreOnExit = false)]
+        [System.Serializable]
+        public sealed class Head : Module { }
+        [NoReproducibleBlock]
+        public sealed class Skipped : Module { }
+        """,
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("constructors of Classifier (woven by the assembly rule)", Seed("ctor:Classifier")),
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(1).WithArguments("constructors of Head (woven by the assembly rule)", Seed("ctor:Head")));
+
+    [TestMethod]
+    public Task RuleWithoutRestoreOnExit_PinsWithoutIt_AndQualifiesTheAttributeOutOfScope() => Verify.Fix("""
+        [assembly: ReproducibleBlock.ReproducibleConstructors(typeof(Generic<>))]
+        public class Generic<T> { }
+        namespace Models
+        {
+            class {|#0:Model|} : Generic<int> { }
+        }
+        """, $$"""
+        [assembly: ReproducibleBlock.ReproducibleConstructors(typeof(Generic<>))]
+        public class Generic<T> { }
+        namespace Models
+        {
+            [global::ReproducibleBlock.ReproducibleBlock({{Seed("ctor:Models.Model")}})]
+            class Model : Generic<int> { }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("constructors of Models.Model (woven by the assembly rule)", Seed("ctor:Models.Model")));
+
+    [TestMethod]
+    public Task ExplicitSeeds_ContinuingBlocks_AndOptedOutConstructors_GetNoInfo() => Verify.Diagnostics("""
+        using ReproducibleBlock;
+        [assembly: ReproducibleConstructors(typeof(Module))]
+        public class {|#0:Module|} { }
+        class A : Module { [NoReproducibleBlock] public A() { } }
+        [ReproducibleBlock(3)] class B : Module { }
+        class C { [ReproducibleBlock(4)] void M() { } [ContinuingBlock] void N() { } }
+        """, withNameDerived: true);
+}

@@ -1,0 +1,196 @@
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace ReproducibleBlock.Analyzers.Tests;
+
+/// <summary>What the weaver rejects at build, reported at the attribute while typing, with the weaver's words.</summary>
+[TestClass]
+public sealed class RejectedTargetTests
+{
+    [TestMethod]
+    public Task AsyncMethod_IsRB0001_NamingTheMethod() => Verify.Diagnostics("""
+        using System.Threading.Tasks;
+        using ReproducibleBlock;
+        class C
+        {
+            [{|#0:ReproducibleBlock(1)|}]
+            async Task Async() => await Task.Yield();
+        }
+        """, Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(0).WithArguments(
+            "method C.Async()", "async", "[ReproducibleBlock]", "it would end at the first await, while the body goes on", "Reproducible.Block(seed)"));
+
+    [TestMethod]
+    public Task IteratorAndAsyncIterator_AreRB0001() => Verify.Diagnostics("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using ReproducibleBlock;
+        class C
+        {
+            [{|#0:ReproducibleBlock(1)|}]
+            IEnumerable<int> Iterator() { yield return 1; }
+
+            [{|#1:ContinuingBlock|}]
+            async IAsyncEnumerable<int> AsyncIterator() { await Task.Yield(); yield return 1; }
+
+            // A yield in a local function does not make the method an iterator.
+            [ReproducibleBlock(2)]
+            IEnumerable<int> Returns() { return Local(); static IEnumerable<int> Local() { yield return 1; } }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(0).WithArguments(
+            "method C.Iterator()", "an iterator", "[ReproducibleBlock]", "it would end before the body runs, when the caller first gets the enumerator", "Reproducible.Block(seed)"),
+        Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(1).WithArguments(
+            "method C.AsyncIterator()", "an async iterator", "[ContinuingBlock]", "it would end at the first await, while the body goes on", "Reproducible.ContinuingBlock(this)"));
+
+    [TestMethod]
+    public Task LambdaAndLocalFunction_AreRB0002() => Verify.Diagnostics("""
+        using System;
+        using ReproducibleBlock;
+        class C
+        {
+            void M()
+            {
+                Func<int> lambda = [{|#0:ReproducibleBlock|}] () => 1;
+                [{|#1:ReproducibleBlock(3)|}]
+                int Local() => 2;
+                [{|#2:ContinuingBlock|}]
+                void Continuing() { }
+                _ = lambda() + Local();
+                Continuing();
+            }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(0).WithArguments("[ReproducibleBlock]", "a lambda"),
+        Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(1).WithArguments("[ReproducibleBlock]", "the local function Local"),
+        Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(2).WithArguments("[ContinuingBlock]", "the local function Continuing"));
+
+    [TestMethod]
+    public Task AbstractExternAndStaticConstructor_AreRB0003() => Verify.Diagnostics("""
+        using System.Runtime.InteropServices;
+        using ReproducibleBlock;
+        abstract class C
+        {
+            [{|#0:ReproducibleBlock(1)|}]
+            public abstract void Abstract();
+
+            [{|#1:ReproducibleBlock(2)|}]
+            [DllImport("libc")]
+            static extern int getpid();
+
+            [{|#2:ReproducibleBlock(3)|}]
+            static C() { }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.NoBody).WithLocation(0).WithArguments(
+            "The method C.Abstract() is abstract but has [ReproducibleBlock]: there is no body to run in a block. Put the attribute on the overriding methods instead."),
+        Verify.Diagnostic(Descriptors.NoBody).WithLocation(1).WithArguments(
+            "The method C.getpid() is extern but has [ReproducibleBlock]: there is no body to run in a block. Remove the attribute, or wrap the call in using (Reproducible.Block(seed))."),
+        Verify.Diagnostic(Descriptors.NoBody).WithLocation(2).WithArguments(
+            "The static constructor C.C() has [ReproducibleBlock]: a static constructor runs once, whenever the runtime decides, so it cannot be a reproducible block. Move the random work into a method or an instance constructor."));
+
+    [TestMethod]
+    public Task ContinuingOnStaticOrStructMethod_IsRB0004() => Verify.Diagnostics("""
+        using ReproducibleBlock;
+        class C
+        {
+            [{|#0:ContinuingBlock|}]
+            public static void Static() { }
+        }
+        struct S
+        {
+            [{|#1:ContinuingBlock|}]
+            public void Draw() { }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.ContinuingWithoutInstance).WithLocation(0).WithArguments(
+            "The static method C.Static() has [ContinuingBlock]: a continuing block is the stream of an instance, and a static method has none. Use [ReproducibleBlock] for a block with a seed, or call Reproducible.ContinuingBlock(owner) with the object that owns the stream."),
+        Verify.Diagnostic(Descriptors.ContinuingWithoutInstance).WithLocation(1).WithArguments(
+            "The method S.Draw() belongs to a struct but has [ContinuingBlock]: a struct's `this` is copied into a new box on every call, so its stream would start over each time. Put the method on a class, or call Reproducible.ContinuingBlock(owner) with a lasting object."));
+
+    [TestMethod]
+    public Task BothKindsOrOptedOut_AreRB0005() => Verify.Diagnostics("""
+        using ReproducibleBlock;
+        class C
+        {
+            [{|#0:ReproducibleBlock(1)|}, ContinuingBlock]
+            public void Both() { }
+
+            [{|#1:ContinuingBlock|}, NoReproducibleBlock]
+            public void OptedOut() { }
+        }
+        [{|#2:ReproducibleBlock(2)|}, NoReproducibleBlock]
+        class D { }
+        """,
+        Verify.Diagnostic(Descriptors.ConflictingAttributes).WithLocation(0).WithArguments(
+            "The method C.Both() has both [ReproducibleBlock] and [ContinuingBlock]. Keep [ContinuingBlock] for a stream that continues from call to call, or [ReproducibleBlock] for one that starts from the same state on every call."),
+        Verify.Diagnostic(Descriptors.ConflictingAttributes).WithLocation(1).WithArguments(
+            "The method C.OptedOut() has both [ContinuingBlock] and [NoReproducibleBlock]. Remove one of them."),
+        Verify.Diagnostic(Descriptors.ConflictingAttributes).WithLocation(2).WithArguments(
+            "Type D has both [ReproducibleBlock] and [NoReproducibleBlock]. Remove one of them."));
+
+    [TestMethod]
+    public Task RuleOnNonClasses_IsRB0007() => Verify.Diagnostics("""
+        using System;
+        using ReproducibleBlock;
+        [assembly: {|#0:ReproducibleConstructors(typeof(IDisposable))|}]
+        [assembly: {|#1:ReproducibleConstructors(typeof(S))|}]
+        [assembly: {|#2:ReproducibleConstructors(typeof(E))|}]
+        [assembly: {|#3:ReproducibleConstructors(typeof(Static))|}]
+        [assembly: {|#4:ReproducibleConstructors(typeof(Sealed))|}]
+        [assembly: ReproducibleConstructors(typeof(Open))]
+        struct S { }
+        enum E { A }
+        static class Static { }
+        sealed class Sealed { }
+        class Open { }
+        """,
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(0).WithArguments("System.IDisposable", "an interface"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(1).WithArguments("S", "a struct"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(2).WithArguments("E", "an enum"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(3).WithArguments("Static", "a static class"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(4).WithArguments("Sealed", "a sealed class"));
+
+    [TestMethod]
+    public Task ReproducibleBlockOnForward_IsRB0008_UnlessRepeatsEachCall() => Verify.Diagnostics("""
+        using ReproducibleBlock;
+        abstract class Module { public abstract int forward(int x); }
+        class Dropout : Module
+        {
+            [{|#0:ReproducibleBlock(1)|}]
+            public override int forward(int x) => x;
+        }
+        class Restoring : Module
+        {
+            [{|#1:ReproducibleBlock(2, RestoreOnExit = true)|}]
+            public override int forward(int x) => x;
+        }
+        class Meant : Module
+        {
+            [ReproducibleBlock(3, RepeatsEachCall = true)]
+            public override int forward(int x) => x;
+        }
+        class NotAnOverride
+        {
+            [ReproducibleBlock(4)]
+            public int forward(int x) => x;
+        }
+        """,
+        Verify.Diagnostic(Descriptors.RepeatingForward).WithLocation(0).WithArguments("method Dropout.forward(int)",
+            ", and the caller's stream after each call continues from the block's state (the data order of every epoch repeats too)"),
+        Verify.Diagnostic(Descriptors.RepeatingForward).WithLocation(1).WithArguments("method Restoring.forward(int)", ""));
+
+    [TestMethod]
+    public Task GoodTargets_GetNothing() => Verify.Diagnostics("""
+        using System.Threading.Tasks;
+        using ReproducibleBlock;
+        [ReproducibleBlock(10)]
+        class C
+        {
+            public C() { }
+            [ReproducibleBlock(11)] public Task NotAsync() => Task.CompletedTask;
+            [ContinuingBlock] public void Continuing() { }
+            public int Property { [ReproducibleBlock(12)] get => 1; }
+        }
+        struct S { [ReproducibleBlock(13)] public void M() { } }
+        """);
+}

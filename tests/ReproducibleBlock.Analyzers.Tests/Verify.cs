@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace ReproducibleBlock.Analyzers.Tests;
+
+/// <summary>
+/// Runs the analyzer and the code fix through Microsoft.CodeAnalysis.Testing on sources that use the real attributes
+/// (ReproducibleBlock.Aspects) and a stand-in for ReproducibleBlock.Core's Reproducible class, compiled against the
+/// running .NET's assemblies (no reference-assembly download).
+/// </summary>
+internal static class Verify
+{
+    /// <summary>The Reproducible.Block and InstanceBlock signatures of ReproducibleBlock.Core, without TorchSharp.</summary>
+    public const string CoreStandIn = """
+        namespace ReproducibleBlock
+        {
+            public static class Reproducible
+            {
+                public static System.IDisposable Block(long blockSeed, bool restoreOnExit = false) => null!;
+                public static System.IDisposable InstanceBlock(long blockSeed, bool restoreOnExit = false) => null!;
+            }
+        }
+        """;
+
+    public static readonly ImmutableArray<MetadataReference> References =
+    [
+        .. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
+            .Select(p => MetadataReference.CreateFromFile(p)),
+        MetadataReference.CreateFromFile(typeof(ReproducibleBlockAttribute).Assembly.Location),
+    ];
+
+    private static void Configure(SolutionState state)
+    {
+        state.AdditionalReferences.AddRange(References);
+        state.Sources.Add(("Core.cs", CoreStandIn));
+    }
+
+    private sealed class AnalyzerTest : CSharpAnalyzerTest<BlockAnalyzer, DefaultVerifier>
+    {
+        public AnalyzerTest()
+        {
+            ReferenceAssemblies = new ReferenceAssemblies("net10.0");
+            Configure(TestState);
+        }
+
+        protected override ParseOptions CreateParseOptions() => new CSharpParseOptions(LanguageVersion.Latest);
+    }
+
+    private sealed class CodeFixTest : CSharpCodeFixTest<BlockAnalyzer, PinSeedCodeFix, DefaultVerifier>
+    {
+        public CodeFixTest()
+        {
+            ReferenceAssemblies = new ReferenceAssemblies("net10.0");
+            Configure(TestState);
+            Configure(FixedState);
+        }
+
+        protected override ParseOptions CreateParseOptions() => new CSharpParseOptions(LanguageVersion.Latest);
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="source"/> gets exactly <paramref name="expected"/>; the info-level name-derived seed
+    /// diagnostic (RB0010) is ignored unless <paramref name="withNameDerived"/>.
+    /// </summary>
+    public static Task Diagnostics(string source, params DiagnosticResult[] expected) => Diagnostics(source, withNameDerived: false, expected);
+
+    public static Task Diagnostics(string source, bool withNameDerived, params DiagnosticResult[] expected)
+    {
+        var test = new AnalyzerTest { TestCode = source };
+        if (!withNameDerived)
+            test.DisabledDiagnostics.Add(Descriptors.NameDerivedSeed.Id);
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync();
+    }
+
+    public static Task Fix(string source, string fixedSource, params DiagnosticResult[] expected)
+    {
+        var test = new CodeFixTest { TestCode = source, FixedCode = fixedSource };
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync();
+    }
+
+    public static DiagnosticResult Diagnostic(DiagnosticDescriptor descriptor) => new(descriptor);
+}
