@@ -80,12 +80,13 @@ internal static class SeedNames
                 string element = WithModifiers(TypeName(array.ElementType), array.CustomModifiers);
                 if (array.IsSZArray)
                     return element + "[]";
-                // A multi-dimensional array's shape: C# writes lower bounds of 0 and no sizes.
+                // A multi-dimensional array's shape: C# writes a lower bound of 0 for each dimension and no sizes, which
+                // Cecil shows as [0...,0...]; a source symbol has no bounds of its own (default), a metadata one has them.
                 var dimensions = new string[array.Rank];
                 for (int i = 0; i < array.Rank; i++)
                 {
-                    int? lower = i < array.LowerBounds.Length ? array.LowerBounds[i] : null;
-                    int? size = i < array.Sizes.Length ? array.Sizes[i] : null;
+                    int? lower = array.LowerBounds.IsDefault ? 0 : i < array.LowerBounds.Length ? array.LowerBounds[i] : null;
+                    int? size = !array.Sizes.IsDefault && i < array.Sizes.Length ? array.Sizes[i] : null;
                     dimensions[i] = lower is null && size is null ? "" : $"{lower}...{(size is { } s ? (lower ?? 0) + s - 1 : null)}";
                 }
                 return element + "[" + string.Join(",", dimensions) + "]";
