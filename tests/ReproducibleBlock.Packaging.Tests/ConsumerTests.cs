@@ -61,7 +61,8 @@ public sealed class ConsumerTests
 
         using var fody = System.IO.Compression.ZipFile.OpenRead(Path.Combine(s_packages, packages[1]));
         string[] entries = fody.Entries.Select(e => e.FullName).ToArray();
-        CollectionAssert.IsSubsetOf(new[] { "build/ReproducibleBlock.Fody.props", "weaver/ReproducibleBlock.Fody.dll", "lib/net8.0/ReproducibleBlock.Aspects.dll", "README.md" }, entries);
+        CollectionAssert.IsSubsetOf(new[] { "build/ReproducibleBlock.Fody.props", "weaver/ReproducibleBlock.Fody.dll", "lib/net8.0/ReproducibleBlock.Aspects.dll", "README.md",
+            "analyzers/dotnet/cs/ReproducibleBlock.Analyzers.dll", "analyzers/dotnet/cs/ReproducibleBlock.Analyzers.CodeFixes.dll" }, entries);
         string nuspec = new StreamReader(fody.GetEntry("ReproducibleBlock.Fody.nuspec")!.Open()).ReadToEnd();
         StringAssert.Contains(nuspec, "<dependency id=\"Fody\"");
         StringAssert.Contains(nuspec, $"<dependency id=\"ReproducibleBlock.Core\" version=\"[{s_version}]\"");
@@ -101,6 +102,7 @@ public sealed class ConsumerTests
         Succeed(Repository.Dotnet(app, "add", "package", "ReproducibleBlock.Fody", "--version", s_version), "dotnet add package ReproducibleBlock.Fody");
         Succeed(Repository.Dotnet(app, "add", "package", "TorchSharp-cpu", "--version", "0.107.0"), "dotnet add package TorchSharp-cpu");
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Consumer", "Program.cs.txt"), Path.Combine(app, "Program.cs"), overwrite: true);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Consumer", "SharedSeeds.cs.txt"), Path.Combine(app, "SharedSeeds.cs"), overwrite: true);
 
         (int buildExit, string build) = Repository.Dotnet(app, "build", "-v:n");
         Assert.AreEqual(0, buildExit, build);
@@ -108,6 +110,9 @@ public sealed class ConsumerTests
         Assert.IsTrue(File.Exists(weavers), "Fody creates FodyWeavers.xml on the first build");
         StringAssert.Contains(File.ReadAllText(weavers), "<ReproducibleBlock />");
         StringAssert.Contains(build, "Fody/ReproducibleBlock: ReproducibleBlock: wove");
+        // The package's analyzer runs in the consumer's compiler (built against Roslyn 4.8, loaded by the SDK's newer one).
+        StringAssert.Contains(build, "SharedSeeds.cs(7,41): warning RB0009: Block seed 4242 of the hand-written Reproducible.Block(4242) at SharedSeeds.cs:7");
+        Assert.IsFalse(build.Contains("CS8032", StringComparison.Ordinal), "the analyzer loads: " + build);
         Assert.IsTrue(Directory.GetDirectories(Path.Combine(s_workspace, "packages")).Select(Path.GetFileName).Order()
             .SequenceEqual(["reproducibleblock.core", "reproducibleblock.fody"]), "only our packages come from the fresh feed");
 
