@@ -191,7 +191,7 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             bool isConstructor = method.MethodKind == MethodKind.Constructor;
             if (ExplicitSeed(block) is { } seed)
             {
-                _seeds.Add(new SeedUse(seed, "member:" + SeedNames.NameForSeed(method), "the " + name, location,
+                _seeds.Add(new SeedUse(seed, "member:" + DocumentationCommentId.CreateDeclarationId(method), "the " + name, location,
                     NamedBool(block, "AllowSharedSeed") == true, handWritten: false));
             }
             else
@@ -281,9 +281,10 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
                     $"Type {typeName} has both [ReproducibleBlock] and [NoReproducibleBlock]. Remove one of them."));
                 return;
             }
-            // The constructors the type attribute or a rule weaves: those without an attribute of their own.
+            // The constructors the type attribute or a rule weaves: those without an attribute of their own (a struct's
+            // implicit parameterless constructor is not in the IL, so there is nothing to weave).
             bool wovenConstructors = type.InstanceConstructors.Any(c =>
-                Find(c, _symbols.Block) is null && Find(c, _symbols.Continuing) is null && Find(c, _symbols.OptOut) is null);
+                !(type.IsValueType && c.IsImplicitlyDeclared) && Find(c, _symbols.Block) is null && Find(c, _symbols.Continuing) is null && Find(c, _symbols.OptOut) is null);
             if (!wovenConstructors)
                 return;
             if (typeAttribute is not null)

@@ -112,6 +112,28 @@ public sealed class PinTheSeedTests
         Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("constructors of Models.Model (woven by the assembly rule)", Seed("ctor:Models.Model")));
 
     [TestMethod]
+    public Task AccessorAndGenericMethod_ArePinned() => Verify.Fix("""
+        using System.Collections.Generic;
+        using ReproducibleBlock;
+        struct S
+        {
+            public int Value { [{|#0:ReproducibleBlock|}] get => 1; }
+            [{|#1:ReproducibleBlock|}] public static T First<T>(List<T> items, ref int index) => items[index];
+        }
+        """, $$"""
+        using System.Collections.Generic;
+        using ReproducibleBlock;
+        struct S
+        {
+            public int Value { [ReproducibleBlock({{Seed("method:S::get_Value()")}})] get => 1; }
+            [ReproducibleBlock({{Seed("method:S::First`1(System.Collections.Generic.List`1<T>,System.Int32&)")}})] public static T First<T>(List<T> items, ref int index) => items[index];
+        }
+        """,
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("method S.Value.get", Seed("method:S::get_Value()")),
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(1).WithArguments("method S.First<T>(System.Collections.Generic.List<T>, ref int)",
+            Seed("method:S::First`1(System.Collections.Generic.List`1<T>,System.Int32&)")));
+
+    [TestMethod]
     public Task ExplicitSeeds_ContinuingBlocks_AndOptedOutConstructors_GetNoInfo() => Verify.Diagnostics("""
         using ReproducibleBlock;
         [assembly: ReproducibleConstructors(typeof(Module))]

@@ -24,6 +24,23 @@ public sealed class SharedSeedTests
         Verify.Diagnostic(Descriptors.SharedExplicitSeed).WithLocation(1).WithArguments(6L, "method C.Fourth()", "method C.Third()"));
 
     [TestMethod]
+    public Task TwoConstructorsWithTheirOwnSeed_AreTwoBlocks() => Verify.Diagnostics("""
+        using ReproducibleBlock;
+        class C
+        {
+            [ReproducibleBlock(9)] public C() { }
+            [{|#0:ReproducibleBlock(9)|}] public C(int x) { }
+        }
+        """, Verify.Diagnostic(Descriptors.SharedExplicitSeed).WithLocation(0).WithArguments(9L, "constructor C.C(int)", "constructor C.C()"));
+
+    [TestMethod]
+    public Task StructAttributeWithoutConstructors_WeavesNothing_SoSharesNothing() => Verify.Diagnostics("""
+        using ReproducibleBlock;
+        [ReproducibleBlock(10)] struct S { }
+        [ReproducibleBlock(10)] class C { }
+        """, withNameDerived: true);
+
+    [TestMethod]
     public Task ConstructorsOfATypeAttribute_AreOneBlock() => Verify.Diagnostics("""
         using ReproducibleBlock;
         [ReproducibleBlock(8)]
