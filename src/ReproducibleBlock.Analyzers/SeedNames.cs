@@ -32,7 +32,7 @@ internal static class SeedNames
         text.Append('(');
         text.Append(string.Join(",", method.Parameters.Select(Parameter)));
         text.Append(')');
-        if (method.MetadataName is "op_Implicit" or "op_Explicit")
+        if (method.MethodKind == MethodKind.Conversion)
             text.Append(':').Append(WithModifiers(TypeName(method.ReturnType), method.ReturnTypeCustomModifiers));
         return text.ToString();
     }
