@@ -110,7 +110,7 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             {
                 if (!Is(attribute, symbols.Rule) || attribute.ConstructorArguments.Length != 1)
                     continue;
-                if (attribute.ConstructorArguments[0].Value is INamedTypeSymbol baseType && NotAClass(baseType) is null)
+                if (attribute.ConstructorArguments[0].Value is INamedTypeSymbol baseType && NotAClass(baseType) is null && TooWide(baseType) is null)
                     _rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit")));
             }
         }
@@ -146,6 +146,17 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             : type.IsStatic ? "a static class"
             : type.IsSealed ? "a sealed class"
             : null;
+
+        /// <summary>The base classes the weaver refuses in a rule, with its reason.</summary>
+        private static string? TooWide(INamedTypeSymbol type) =>
+            type.SpecialType switch
+            {
+                SpecialType.System_Object => "cannot be a rule's base type: every class derives from it",
+                SpecialType.System_ValueType => "cannot be a rule's base type: it is the base of every struct, and struct constructors are not matched by base type",
+                SpecialType.System_Enum => "cannot be a rule's base type: it is the base of every enum",
+                SpecialType.System_Delegate or SpecialType.System_MulticastDelegate => "cannot be a rule's base type: it is the base of every delegate, whose constructors the runtime implements",
+                _ => null,
+            };
 
         /// <summary>How messages name a member, as the weaver does: "method N.T.M(int)", "constructor N.T.T()".</summary>
         private static string Describe(IMethodSymbol method) =>
@@ -229,6 +240,10 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             {
                 message = $"The static {name} has {written}: a static constructor runs once, whenever the runtime decides, so it cannot be a reproducible block. Move the random work into a method or an instance constructor.";
             }
+            else if (method.MethodKind == MethodKind.Destructor)
+            {
+                message = $"The finalizer {method.ContainingType.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)}.~{method.ContainingType.Name}() has {written}: it runs on the finalizer thread, whenever the garbage collector decides, so it cannot be a reproducible block. Remove the attribute.";
+            }
             else if (StateMachineKind(method) is { } kind)
             {
                 string why = kind == "an iterator" ? "it would end before the body runs, when the caller first gets the enumerator" : "it would end at the first await, while the body goes on";
@@ -279,6 +294,12 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             {
                 context.ReportDiagnostic(Diagnostic.Create(Descriptors.ConflictingAttributes, Where(typeAttribute, type),
                     $"Type {typeName} has both [ReproducibleBlock] and [NoReproducibleBlock]. Remove one of them."));
+                return;
+            }
+            if (typeAttribute is not null && type.IsStatic)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.NoBody, Where(typeAttribute, type),
+                    $"The static class {typeName} has [ReproducibleBlock]: on a type, the attribute makes its instance constructors blocks, and a static class has none. Put the attribute on the methods that draw."));
                 return;
             }
             // The constructors the type attribute or a rule weaves: those without an attribute of their own (a struct's
@@ -341,17 +362,42 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
                 return;
             if (onFunction && (SymbolEqualityComparer.Default.Equals(type, _symbols.Block) || SymbolEqualityComparer.Default.Equals(type, _symbols.Continuing)))
             {
-                string what = list.Parent is LocalFunctionStatementSyntax local ? $"the local function {local.Identifier.ValueText}" : "a lambda";
-                string written = SymbolEqualityComparer.Default.Equals(type, _symbols.Block) ? "[ReproducibleBlock]" : "[ContinuingBlock]";
-                context.ReportDiagnostic(Diagnostic.Create(Descriptors.LambdaOrLocalFunction, attribute.GetLocation(), written, what));
+                ISymbol? container = context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.LocalFunction or MethodKind.AnonymousFunction } inner
+                    ? inner.ContainingSymbol : context.ContainingSymbol;
+                string writtenIn = container?.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat) ?? "?";
+                string name = list.Parent is LocalFunctionStatementSyntax local ? $"local function {local.Identifier.ValueText} in {writtenIn}" : $"lambda in {writtenIn}";
+                AttributeArgumentSyntax? seedArgument = attribute.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals is null);
+                object? seedValue = seedArgument is null ? null : context.SemanticModel.GetConstantValue(seedArgument.Expression, context.CancellationToken).Value;
+                string? message = null;
+                if (SymbolEqualityComparer.Default.Equals(type, _symbols.Continuing))
+                {
+                    message = $"The {name} has [ContinuingBlock]: its `this` is a compiler-generated closure, not the instance that owns the stream. Move the code into an instance method of the class and put the attribute there.";
+                }
+                else if (seedValue is null)
+                {
+                    message = $"The {name} has [ReproducibleBlock] without a seed: a seed derived from the compiler's name for a {(list.Parent is LocalFunctionStatementSyntax ? "local function" : "lambda")} "
+                        + "changes whenever a lambda or local function is added above it, and its stream with it. Give it an explicit seed ([ReproducibleBlock(seed)]), or move the code into a method.";
+                }
+                if (message is not null)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(Descriptors.LambdaOrLocalFunction, attribute.GetLocation(), message));
+                }
+                else
+                {
+                    // An explicit seed: the weaver weaves it, and counts its seed with the others.
+                    bool allowShared = attribute.ArgumentList!.Arguments.Any(a => a.NameEquals?.Name.Identifier.ValueText == "AllowSharedSeed"
+                        && context.SemanticModel.GetConstantValue(a.Expression, context.CancellationToken).Value is true);
+                    _seeds.Add(new SeedUse(System.Convert.ToInt64(seedValue, CultureInfo.InvariantCulture), "function:" + attribute.SyntaxTree.FilePath + ":" + attribute.SpanStart,
+                        "the " + name, attribute.GetLocation(), allowShared, handWritten: false));
+                }
             }
             else if (onAssembly && SymbolEqualityComparer.Default.Equals(type, _symbols.Rule)
                 && attribute.ArgumentList?.Arguments.FirstOrDefault()?.Expression is TypeOfExpressionSyntax typeOf
                 && context.SemanticModel.GetTypeInfo(typeOf.Type, context.CancellationToken).Type is INamedTypeSymbol named
                 && named.TypeKind != TypeKind.Error
-                && NotAClass(named) is { } notAClass)
+                && (NotAClass(named) is { } notAClass ? $"is {notAClass}, so no type derives from it" : TooWide(named)) is { } why)
             {
-                context.ReportDiagnostic(Diagnostic.Create(Descriptors.RuleOnNonClass, attribute.GetLocation(), SeedNames.TypeName(named), notAClass));
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.RuleOnNonClass, attribute.GetLocation(), SeedNames.TypeName(named), why));
             }
         }
 

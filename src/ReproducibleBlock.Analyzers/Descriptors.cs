@@ -23,8 +23,8 @@ internal static class Descriptors
         DiagnosticSeverity.Error, Weaving);
 
     public static readonly DiagnosticDescriptor LambdaOrLocalFunction = Rule("RB0002",
-        "A lambda or local function cannot be a woven block",
-        "{0} on {1}: its name-derived seed would come from a compiler-generated name that changes when unrelated code around it changes. Move the code into a method, or write using (Reproducible.Block(seed)) {{ ... }} inside it.",
+        "A lambda or local function needs an explicit seed",
+        "{0}",
         DiagnosticSeverity.Error, Weaving);
 
     public static readonly DiagnosticDescriptor NoBody = Rule("RB0003",
@@ -49,7 +49,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor RuleOnNonClass = Rule("RB0007",
         "The assembly rule must name an unsealed class",
-        "[assembly: ReproducibleConstructors(typeof({0}))]: {0} is {1}, so no type derives from it. Name a class that your modules derive from, such as typeof(torch.nn.Module).",
+        "[assembly: ReproducibleConstructors(typeof({0}))]: {0} {1}. Name a class that your modules derive from, such as typeof(torch.nn.Module).",
         DiagnosticSeverity.Error, Weaving);
 
     public static readonly DiagnosticDescriptor RepeatingForward = Rule("RB0008",

@@ -43,7 +43,7 @@ public sealed class RejectedTargetTests
             "method C.AsyncIterator()", "an async iterator", "[ContinuingBlock]", "it would end at the first await, while the body goes on", "Reproducible.ContinuingBlock(this)"));
 
     [TestMethod]
-    public Task LambdaAndLocalFunction_AreRB0002() => Verify.Diagnostics("""
+    public Task LambdaAndLocalFunction_WithoutASeedOrContinuing_AreRB0002() => Verify.Diagnostics("""
         using System;
         using ReproducibleBlock;
         class C
@@ -51,18 +51,51 @@ public sealed class RejectedTargetTests
             void M()
             {
                 Func<int> lambda = [{|#0:ReproducibleBlock|}] () => 1;
-                [{|#1:ReproducibleBlock(3)|}]
+                [{|#1:ReproducibleBlock(RestoreOnExit = true)|}]
                 int Local() => 2;
                 [{|#2:ContinuingBlock|}]
                 void Continuing() { }
-                _ = lambda() + Local();
+                Func<int> seeded = [ReproducibleBlock(17)] () => 3;
+                [ReproducibleBlock(18)]
+                static int SeededLocal() => 4;
+                _ = lambda() + Local() + seeded() + SeededLocal();
                 Continuing();
             }
         }
         """,
-        Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(0).WithArguments("[ReproducibleBlock]", "a lambda"),
-        Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(1).WithArguments("[ReproducibleBlock]", "the local function Local"),
-        Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(2).WithArguments("[ContinuingBlock]", "the local function Continuing"));
+        Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(0).WithArguments(
+            "The lambda in C.M() has [ReproducibleBlock] without a seed: a seed derived from the compiler's name for a lambda changes whenever a lambda or local function is added above it, and its stream with it. Give it an explicit seed ([ReproducibleBlock(seed)]), or move the code into a method."),
+        Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(1).WithArguments(
+            "The local function Local in C.M() has [ReproducibleBlock] without a seed: a seed derived from the compiler's name for a local function changes whenever a lambda or local function is added above it, and its stream with it. Give it an explicit seed ([ReproducibleBlock(seed)]), or move the code into a method."),
+        Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(2).WithArguments(
+            "The local function Continuing in C.M() has [ContinuingBlock]: its `this` is a compiler-generated closure, not the instance that owns the stream. Move the code into an instance method of the class and put the attribute there."));
+
+    [TestMethod]
+    public Task SeededLambdaSharingASeed_CountsWithTheOthers() => Verify.Diagnostics("""
+        using System;
+        using ReproducibleBlock;
+        class C
+        {
+            [ReproducibleBlock(17)] void M() { }
+            Func<int> F() => [{|#0:ReproducibleBlock(17)|}] () => 3;
+        }
+        """, Verify.Diagnostic(Descriptors.SharedExplicitSeed).WithLocation(0).WithArguments(17L, "lambda in C.F()", "method C.M()"));
+
+    [TestMethod]
+    public Task FinalizerAndStaticClass_AreRB0003() => Verify.Diagnostics("""
+        using ReproducibleBlock;
+        class C
+        {
+            [{|#0:ReproducibleBlock(1)|}]
+            ~C() { }
+        }
+        [{|#1:ReproducibleBlock(2)|}]
+        static class Helpers { }
+        """,
+        Verify.Diagnostic(Descriptors.NoBody).WithLocation(0).WithArguments(
+            "The finalizer C.~C() has [ReproducibleBlock]: it runs on the finalizer thread, whenever the garbage collector decides, so it cannot be a reproducible block. Remove the attribute."),
+        Verify.Diagnostic(Descriptors.NoBody).WithLocation(1).WithArguments(
+            "The static class Helpers has [ReproducibleBlock]: on a type, the attribute makes its instance constructors blocks, and a static class has none. Put the attribute on the methods that draw."));
 
     [TestMethod]
     public Task AbstractExternAndStaticConstructor_AreRB0003() => Verify.Diagnostics("""
@@ -137,6 +170,8 @@ public sealed class RejectedTargetTests
         [assembly: {|#2:ReproducibleConstructors(typeof(E))|}]
         [assembly: {|#3:ReproducibleConstructors(typeof(Static))|}]
         [assembly: {|#4:ReproducibleConstructors(typeof(Sealed))|}]
+        [assembly: {|#5:ReproducibleConstructors(typeof(object))|}]
+        [assembly: {|#6:ReproducibleConstructors(typeof(MulticastDelegate))|}]
         [assembly: ReproducibleConstructors(typeof(Open))]
         struct S { }
         enum E { A }
@@ -144,11 +179,14 @@ public sealed class RejectedTargetTests
         sealed class Sealed { }
         class Open { }
         """,
-        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(0).WithArguments("System.IDisposable", "an interface"),
-        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(1).WithArguments("S", "a struct"),
-        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(2).WithArguments("E", "an enum"),
-        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(3).WithArguments("Static", "a static class"),
-        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(4).WithArguments("Sealed", "a sealed class"));
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(0).WithArguments("System.IDisposable", "is an interface, so no type derives from it"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(1).WithArguments("S", "is a struct, so no type derives from it"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(2).WithArguments("E", "is an enum, so no type derives from it"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(3).WithArguments("Static", "is a static class, so no type derives from it"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(4).WithArguments("Sealed", "is a sealed class, so no type derives from it"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(5).WithArguments("System.Object", "cannot be a rule's base type: every class derives from it"),
+        Verify.Diagnostic(Descriptors.RuleOnNonClass).WithLocation(6).WithArguments("System.MulticastDelegate",
+            "cannot be a rule's base type: it is the base of every delegate, whose constructors the runtime implements"));
 
     [TestMethod]
     public Task ReproducibleBlockOnForward_IsRB0008_UnlessRepeatsEachCall() => Verify.Diagnostics("""

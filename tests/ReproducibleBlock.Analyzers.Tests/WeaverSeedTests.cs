@@ -40,7 +40,7 @@ public sealed class WeaverSeedTests
         var compilation = CSharpCompilation.Create("ReproducibleBlock.Weaving.Fixture",
             files.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), options, f)),
             FixtureReferences(),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
         Diagnostic[] errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
         Assert.IsEmpty(errors, string.Join("\n", errors.Select(e => e.ToString())));
         return compilation;
@@ -123,6 +123,20 @@ public sealed class WeaverSeedTests
             }
         }
 
+        // The explicit seeds written on lambdas and local functions.
+        var functionSeeds = new HashSet<long>();
+        foreach (SyntaxTree tree in sources.SyntaxTrees)
+        {
+            SemanticModel model = sources.GetSemanticModel(tree);
+            foreach (var attribute in tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.AttributeSyntax>())
+            {
+                if (attribute.Parent?.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.LocalFunctionStatementSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.ParenthesizedLambdaExpressionSyntax
+                    && attribute.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals is null) is { } argument
+                    && model.GetConstantValue(argument.Expression).Value is { } value)
+                    functionSeeds.Add(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
         Dictionary<int, IMethodSymbol> woven = MetadataMethods(WovenFixture, FixtureReferences());
         using var module = ModuleDefinition.ReadModule(WovenFixture);
         var checkedBlocks = new List<string>();
@@ -131,6 +145,14 @@ public sealed class WeaverSeedTests
         {
             if (WovenSeed(method) is not { } seed)
                 continue;
+            if (method.Name.StartsWith('<'))
+            {
+                // A lambda or local function: only an explicit seed is woven (the analyzer refuses a name-derived one, RB0002).
+                checkedBlocks.Add($"{method.FullName} {seed}");
+                if (!functionSeeds.Contains(seed))
+                    wrong.Add($"{method.FullName}: the weaver entered {seed}, not a seed written on a lambda or local function ({string.Join(", ", functionSeeds)})");
+                continue;
+            }
             string id = DocumentationCommentId.CreateDeclarationId(woven[method.MetadataToken.ToInt32()])!;
             if (!sourceMethods.TryGetValue(id, out IMethodSymbol? source))
             {
@@ -147,5 +169,7 @@ public sealed class WeaverSeedTests
         Assert.IsGreaterThanOrEqualTo(15, checkedBlocks.Count, string.Join("\n", checkedBlocks));
         Assert.IsTrue(checkedBlocks.Any(b => b.StartsWith("M:WeavingFixture.Methods.NamedSeed", StringComparison.Ordinal)), "a name-derived method seed is compared");
         Assert.IsTrue(checkedBlocks.Any(b => b.StartsWith("M:WeavingFixture.Classifier.#ctor", StringComparison.Ordinal)), "a rule-woven constructor is compared");
+        Assert.IsTrue(checkedBlocks.Any(b => b.Contains(".op_Explicit(", StringComparison.Ordinal)), "a conversion operator (its return type in the name) is compared");
+        Assert.IsTrue(checkedBlocks.Any(b => b.Contains("<Lambda>", StringComparison.Ordinal)), "a lambda with its explicit seed is compared");
     }
 }
