@@ -182,6 +182,8 @@ if (options.Cuda)
 }
 
 AnsiConsole.WriteLine();
+AnsiConsole.MarkupLine("[grey]When two of your runs differ: trace both (REPRODUCIBLEBLOCK_TRACE=run-{pid}.jsonl) and compare them with "
+    + "reproducible-block diff, which names the first block where they part and why (README, \"When two runs differ\").[/]");
 if (failures.Count == 0)
 {
     AnsiConsole.MarkupLine("[green]Every isolation property holds.[/]");

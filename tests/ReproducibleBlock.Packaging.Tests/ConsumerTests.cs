@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -8,7 +9,8 @@ namespace ReproducibleBlock.Packaging.Tests;
 
 /// <summary>
 /// The path a user takes: pack the solution, then, in a brand-new console project outside the repository, add
-/// ReproducibleBlock.Fody and TorchSharp-cpu, build, run, and check what the program prints.
+/// ReproducibleBlock.Fody and TorchSharp-cpu, build, run, and check what the program prints; install the tool as a local
+/// tool from the same feed and compare two traced runs.
 /// </summary>
 /// <remarks>
 /// Our packages get a version no earlier run has used, and the consumer restores into its own packages folder
@@ -122,5 +124,17 @@ public sealed class ConsumerTests
         Assert.AreEqual(0, runExit, run);
         foreach (string line in new[] { "classifier-same-with-extra-feature-layer: True", "train-same-on-every-call: True", "instances-differ: True", "woven: True" })
             StringAssert.Contains(run, line);
+
+        // The tool, installed as a local tool from the same feed, compares two traced runs of the app: they agree.
+        Succeed(Repository.Dotnet(app, "new", "tool-manifest"), "dotnet new tool-manifest");
+        Succeed(Repository.Dotnet(app, "tool", "install", "ReproducibleBlock.Tool", "--version", s_version), "dotnet tool install ReproducibleBlock.Tool");
+        foreach (string name in new[] { "a", "b" })
+        {
+            var traced = new Dictionary<string, string> { ["REPRODUCIBLEBLOCK_TRACE"] = Path.Combine(app, name + ".jsonl") };
+            Succeed(Repository.Dotnet(app, traced, "run", "--no-build"), $"traced run {name}");
+        }
+        (int diffExit, string diff) = Repository.Dotnet(app, "tool", "run", "reproducible-block", "diff", "a.jsonl", "b.jsonl");
+        Assert.AreEqual(0, diffExit, diff);
+        StringAssert.Contains(File.ReadAllText(Path.Combine(app, "a.jsonl")), "\"ev\":\"end\"", "a complete trace of the app");
     }
 }

@@ -26,7 +26,11 @@ internal static class Repository
     }
 
     /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> and returns its exit code and everything it printed.</summary>
-    public static (int ExitCode, string Output) Dotnet(string workingDirectory, params IEnumerable<string> arguments)
+    public static (int ExitCode, string Output) Dotnet(string workingDirectory, params IEnumerable<string> arguments) =>
+        Dotnet(workingDirectory, environment: null, arguments);
+
+    /// <summary>As <see cref="Dotnet(string, IEnumerable{string})"/>, with variables added to the environment.</summary>
+    public static (int ExitCode, string Output) Dotnet(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo("dotnet", arguments)
         {
@@ -39,6 +43,8 @@ internal static class Repository
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
         start.Environment["UseSharedCompilation"] = "false";
+        foreach (KeyValuePair<string, string> variable in environment ?? new Dictionary<string, string>())
+            start.Environment[variable.Key] = variable.Value;
         using Process process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
