@@ -120,6 +120,37 @@ public sealed class CudaDeviceTests : RuntimeTest
     }
 
     [TestMethod]
+    public void WovenModules_OnCuda_DrawTheirOwnRepeatableMasks()
+    {
+        CudaDevice.Require();
+        // The woven fixture (tests/ReproducibleBlock.Weaving.Fixture): the assembly rule with ContinuingForward, so each
+        // Noisy's forward runs in its own continuing block; dropout on CUDA tensors draws from the CUDA generator.
+        (float[] First, float[] Second, float[] FirstAgain) Masks()
+        {
+            Reproducible.SetSeed(42);
+            using var model = new WeavingFixture.TwoNoisy();
+            model.to(torch.CUDA);
+            float[] Mask(WeavingFixture.Noisy noisy)
+            {
+                using torch.Tensor ones = torch.ones(N, device: torch.CUDA);
+                using torch.Tensor output = noisy.forward(ones);
+                using torch.Tensor onCpu = output.cpu();
+                return onCpu.data<float>().ToArray();
+            }
+            float[] first = Mask(model.First), second = Mask(model.Second);
+            CudaDevice.Normal(N); // a draw outside every block
+            return (first, second, Mask(model.First));
+        }
+        (float[] first, float[] second, float[] firstAgain) = Masks();
+        CollectionAssert.AreNotEqual(first, second, "siblings of one type have streams of their own");
+        CollectionAssert.AreNotEqual(first, firstAgain, "each call continues the stream");
+        (float[] rebuiltFirst, float[] rebuiltSecond, float[] rebuiltFirstAgain) = Masks();
+        CollectionAssert.AreEqual(first, rebuiltFirst);
+        CollectionAssert.AreEqual(second, rebuiltSecond);
+        CollectionAssert.AreEqual(firstAgain, rebuiltFirstAgain);
+    }
+
+    [TestMethod]
     public void ContinuingModuleStreams_OnCuda_ContinueAndIgnoreDrawsOutside()
     {
         CudaDevice.Require();
