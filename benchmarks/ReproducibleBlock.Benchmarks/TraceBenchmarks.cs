@@ -9,7 +9,7 @@ namespace ReproducibleBlock.Benchmarks;
 /// the mean: the check costs nothing measurable when the two intervals overlap. On: a named block (as woven code
 /// enters it) and a hand-written one (named from the stack, cached per call site), each writing two events with
 /// fingerprints (two state reads: the enclosing state and the exit state; the entry state is the one just written).
-/// The trace goes to /dev/null, so that millions of iterations do not fill the disk: the cost measured is reading,
+/// The trace goes to the null device (/dev/null, NUL on Windows), so that millions of iterations do not fill the disk: the cost measured is reading,
 /// hashing and formatting, and the batched writes' system calls, without the page cache's.
 /// </summary>
 [MemoryDiagnoser]
@@ -29,7 +29,7 @@ public class TraceBenchmarks
     public void TracingOn()
     {
         Reproducible.SetSeed(42);
-        BlockTrace.Start("/dev/null");
+        BlockTrace.Start(System.OperatingSystem.IsWindows() ? "NUL" : "/dev/null");
     }
 
     [GlobalCleanup]
