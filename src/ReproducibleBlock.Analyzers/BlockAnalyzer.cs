@@ -33,7 +33,7 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         Descriptors.AsyncOrIterator, Descriptors.LambdaOrLocalFunction, Descriptors.NoBody, Descriptors.ContinuingWithoutInstance,
         Descriptors.ConflictingAttributes, Descriptors.SharedExplicitSeed, Descriptors.RuleOnNonClass, Descriptors.RepeatingForward,
-        Descriptors.SeedSharedWithHandWrittenBlock, Descriptors.NameDerivedSeed);
+        Descriptors.SeedSharedWithHandWrittenBlock, Descriptors.NameDerivedSeed, Descriptors.DeferredWork);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -191,6 +191,11 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             }
             if (Problem(context, method, name, written, location))
                 return;
+            if (method.MethodKind != MethodKind.Constructor && DeferredKind(method.ReturnType) is { } deferred)
+            {
+                string when = deferred == "a delegate" ? "called" : deferred.Contains("enumera") ? "enumerated" : "awaited";
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.DeferredWork, location, name, deferred, when, written));
+            }
             if (block is null)
                 return;
             if (IsForward(method) && NamedBool(block, "RepeatsEachCall") != true)
@@ -210,6 +215,33 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
                 long derived = isConstructor ? SeedNames.DerivedConstructorSeed(method.ContainingType) : SeedNames.DerivedSeed(method);
                 ReportNameDerived(context.ReportDiagnostic, location, name, derived, FromAttribute, restoreOnExit: null);
             }
+        }
+
+        /// <summary>
+        /// What a woven method returns that does its work later, after the block has ended (the weaver's
+        /// TargetChecker.DeferredKind): a task without async, an enumerable or enumerator, a delegate; null otherwise.
+        /// </summary>
+        private static string? DeferredKind(ITypeSymbol type)
+        {
+            if (type is not INamedTypeSymbol named)
+                return null;
+            switch (named.ContainingNamespace?.ToDisplayString() + "." + named.MetadataName)
+            {
+                case "System.Threading.Tasks.Task":
+                case "System.Threading.Tasks.Task`1":
+                case "System.Threading.Tasks.ValueTask":
+                case "System.Threading.Tasks.ValueTask`1":
+                    return "a task without being async";
+                case "System.Collections.IEnumerable":
+                case "System.Collections.Generic.IEnumerable`1":
+                case "System.Collections.IEnumerator":
+                case "System.Collections.Generic.IEnumerator`1":
+                case "System.Collections.Generic.IAsyncEnumerable`1":
+                case "System.Collections.Generic.IAsyncEnumerator`1":
+                case "System.Linq.IQueryable`1":
+                    return "an enumerable or enumerator";
+            }
+            return named.TypeKind == TypeKind.Delegate ? "a delegate" : null;
         }
 
         /// <summary>The weaver's reasons to reject a target (TargetChecker.Problem), in its order.</summary>

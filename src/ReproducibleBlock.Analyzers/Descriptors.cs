@@ -66,4 +66,9 @@ internal static class Descriptors
         "The block seed is derived from the name",
         "The block seed of the {0} is derived from its name ({1}): renaming it changes its stream. Pin the seed to keep it.",
         DiagnosticSeverity.Info, WhileTyping);
+
+    public static readonly DiagnosticDescriptor DeferredWork = Rule("RB0011",
+        "A woven method's result does its work after the block",
+        "The {0} returns {1}, so draws made when it is {2} happen after {3}'s block has ended, in the caller's stream. Isolate the code that draws where it runs: put the attribute on the method that does the work, or write using (Reproducible.Block(seed)) {{ ... }} inside it.",
+        DiagnosticSeverity.Warning, Weaving);
 }

@@ -32,15 +32,46 @@ public sealed class RejectedTargetTests
             [{|#1:ContinuingBlock|}]
             async IAsyncEnumerable<int> AsyncIterator() { await Task.Yield(); yield return 1; }
 
-            // A yield in a local function does not make the method an iterator.
-            [ReproducibleBlock(2)]
+            // A yield in a local function does not make the method an iterator (but its result is enumerated later).
+            [{|#2:ReproducibleBlock(2)|}]
             IEnumerable<int> Returns() { return Local(); static IEnumerable<int> Local() { yield return 1; } }
         }
         """,
         Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(0).WithArguments(
             "method C.Iterator()", "an iterator", "[ReproducibleBlock]", "it would end before the body runs, when the caller first gets the enumerator", "Reproducible.Block(seed)"),
         Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(1).WithArguments(
-            "method C.AsyncIterator()", "an async iterator", "[ContinuingBlock]", "it would end at the first await, while the body goes on", "Reproducible.ContinuingBlock(this)"));
+            "method C.AsyncIterator()", "an async iterator", "[ContinuingBlock]", "it would end at the first await, while the body goes on", "Reproducible.ContinuingBlock(this)"),
+        Verify.Diagnostic(Descriptors.DeferredWork).WithLocation(2).WithArguments("method C.Returns()", "an enumerable or enumerator", "enumerated", "[ReproducibleBlock]"));
+
+    [TestMethod]
+    public Task ResultsThatDoTheirWorkLater_AreRB0011_AndOtherResultsAreNot() => Verify.Diagnostics("""
+        using System;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using ReproducibleBlock;
+        class C
+        {
+            [{|#0:ReproducibleBlock(1)|}]
+            Task<int> NotAsync() => Task.FromResult(1);
+
+            [{|#1:ReproducibleBlock(2)|}]
+            IEnumerable<int> Lazy() => new List<int>();
+
+            [{|#2:ContinuingBlock|}]
+            Func<int> Later() => () => 3;
+
+            [ReproducibleBlock(3)]
+            int[] Eager() => new int[1];
+
+            [{|#3:ReproducibleBlock(4)|}]
+            async Task Awaited() => await Task.Yield();
+        }
+        """,
+        Verify.Diagnostic(Descriptors.DeferredWork).WithLocation(0).WithArguments("method C.NotAsync()", "a task without being async", "awaited", "[ReproducibleBlock]"),
+        Verify.Diagnostic(Descriptors.DeferredWork).WithLocation(1).WithArguments("method C.Lazy()", "an enumerable or enumerator", "enumerated", "[ReproducibleBlock]"),
+        Verify.Diagnostic(Descriptors.DeferredWork).WithLocation(2).WithArguments("method C.Later()", "a delegate", "called", "[ContinuingBlock]"),
+        Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(3).WithArguments(
+            "method C.Awaited()", "async", "[ReproducibleBlock]", "it would end at the first await, while the body goes on", "Reproducible.Block(seed)"));
 
     [TestMethod]
     public Task LambdaAndLocalFunction_WithoutASeedOrContinuing_AreRB0002() => Verify.Diagnostics("""
@@ -219,13 +250,13 @@ public sealed class RejectedTargetTests
 
     [TestMethod]
     public Task GoodTargets_GetNothing() => Verify.Diagnostics("""
-        using System.Threading.Tasks;
+        using System;
         using ReproducibleBlock;
         [ReproducibleBlock(10)]
         class C
         {
             public C() { }
-            [ReproducibleBlock(11)] public Task NotAsync() => Task.CompletedTask;
+            [ReproducibleBlock(11)] public ValueTuple<int, int> Pair() => (1, 2);
             [ContinuingBlock] public void Continuing() { }
             public int Property { [ReproducibleBlock(12)] get => 1; }
         }
