@@ -539,7 +539,7 @@ internal sealed class BlockRuntime
     /// flushed, so the trace shows the run stopped early. Another thread may hold the lock while the process dies:
     /// then the buffer is left unwritten rather than the exit hung.
     /// </summary>
-    private void EndTraceAtExit(bool complete)
+    internal void EndTraceAtExit(bool complete)
     {
         if (!Monitor.TryEnter(_gate, TimeSpan.FromSeconds(2)))
             return;
