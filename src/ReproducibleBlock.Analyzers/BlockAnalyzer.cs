@@ -193,8 +193,7 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
                 return;
             if (method.MethodKind != MethodKind.Constructor && DeferredKind(method.ReturnType) is { } deferred)
             {
-                string when = deferred == "a delegate" ? "called" : deferred.Contains("enumera") ? "enumerated" : "awaited";
-                context.ReportDiagnostic(Diagnostic.Create(Descriptors.DeferredWork, location, name, deferred, when, written));
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.DeferredWork, location, name, deferred, DeferredResults.When(deferred), written));
             }
             if (block is null)
                 return;
@@ -221,28 +220,10 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
         /// What a woven method returns that does its work later, after the block has ended (the weaver's
         /// TargetChecker.DeferredKind): a task without async, an enumerable or enumerator, a delegate; null otherwise.
         /// </summary>
-        private static string? DeferredKind(ITypeSymbol type)
-        {
-            if (type is not INamedTypeSymbol named)
-                return null;
-            switch (named.ContainingNamespace?.ToDisplayString() + "." + named.MetadataName)
-            {
-                case "System.Threading.Tasks.Task":
-                case "System.Threading.Tasks.Task`1":
-                case "System.Threading.Tasks.ValueTask":
-                case "System.Threading.Tasks.ValueTask`1":
-                    return "a task without being async";
-                case "System.Collections.IEnumerable":
-                case "System.Collections.Generic.IEnumerable`1":
-                case "System.Collections.IEnumerator":
-                case "System.Collections.Generic.IEnumerator`1":
-                case "System.Collections.Generic.IAsyncEnumerable`1":
-                case "System.Collections.Generic.IAsyncEnumerator`1":
-                case "System.Linq.IQueryable`1":
-                    return "an enumerable or enumerator";
-            }
-            return named.TypeKind == TypeKind.Delegate ? "a delegate" : null;
-        }
+        private static string? DeferredKind(ITypeSymbol type) =>
+            type is not INamedTypeSymbol named ? null
+            : DeferredResults.KindOf(named.ContainingNamespace?.ToDisplayString() + "." + named.MetadataName)
+                ?? (named.TypeKind == TypeKind.Delegate ? DeferredResults.Delegate : null);
 
         /// <summary>The weaver's reasons to reject a target (TargetChecker.Problem), in its order.</summary>
         private static bool Problem(SymbolAnalysisContext context, IMethodSymbol method, string name, string written, Location location)

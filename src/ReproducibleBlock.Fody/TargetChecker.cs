@@ -89,7 +89,7 @@ public sealed partial class ModuleWeaver
             if (DeferredKind(method.ReturnType) is not { } deferred)
                 continue;
             string attribute = target.Kind == BlockKind.Seeded ? "[ReproducibleBlock]" : "[ContinuingBlock]";
-            Warning($"The {Signatures.Describe(method)} returns {deferred}, so draws made when it is {(deferred.StartsWith("a delegate", StringComparison.Ordinal) ? "called" : deferred.Contains("enumera") ? "enumerated" : "awaited")} happen after {attribute}'s block has ended, in the caller's stream. "
+            Warning($"The {Signatures.Describe(method)} returns {deferred}, so draws made when it is {DeferredResults.When(deferred)} happen after {attribute}'s block has ended, in the caller's stream. "
                 + "Isolate the code that draws where it runs: put the attribute on the method that does the work, or write using (Reproducible.Block(seed)) { ... } inside it.",
                 LocationOf(method));
         }
@@ -99,23 +99,7 @@ public sealed partial class ModuleWeaver
     {
         TypeReference type = returnType.WithoutModifiers();
         string name = type.Namespace + "." + (type is GenericInstanceType generic ? generic.ElementType.Name : type.Name);
-        switch (name)
-        {
-            case "System.Threading.Tasks.Task":
-            case "System.Threading.Tasks.Task`1":
-            case "System.Threading.Tasks.ValueTask":
-            case "System.Threading.Tasks.ValueTask`1":
-                return "a task without being async";
-            case "System.Collections.IEnumerable":
-            case "System.Collections.Generic.IEnumerable`1":
-            case "System.Collections.IEnumerator":
-            case "System.Collections.Generic.IEnumerator`1":
-            case "System.Collections.Generic.IAsyncEnumerable`1":
-            case "System.Collections.Generic.IAsyncEnumerator`1":
-            case "System.Linq.IQueryable`1":
-                return "an enumerable or enumerator";
-        }
-        TypeDefinition? definition = type.Resolve();
-        return definition?.BaseType?.FullName == "System.MulticastDelegate" ? "a delegate" : null;
+        return DeferredResults.KindOf(name)
+            ?? (type.Resolve()?.BaseType?.FullName == "System.MulticastDelegate" ? DeferredResults.Delegate : null);
     }
 }
