@@ -140,8 +140,8 @@ public sealed class ReproducibleEnvironment
         bool cuda = torch.cuda.is_available();
         return new ReproducibleEnvironment
         {
-            ReproducibleBlockVersion = Version(typeof(Reproducible).Assembly),
-            TorchSharpVersion = Version(typeof(torch).Assembly),
+            ReproducibleBlockVersion = VersionOf(typeof(Reproducible).Assembly),
+            TorchSharpVersion = VersionOf(typeof(torch).Assembly),
             LibTorchVersion = Try(LibTorchInfo.Version),
             CpuCapability = Try(LibTorchInfo.CpuCapability),
             CpuModel = Try(LibTorchInfo.CpuModel) ?? "unknown",
@@ -153,11 +153,12 @@ public sealed class ReproducibleEnvironment
             CuDnnVersion = cuda ? Try(CudaInfo.CuDnnVersion) : null,
             CudaDeviceNames = cuda ? Try(() => CudaInfo.DeviceNames(torch.cuda.device_count()) is { Length: > 0 } names ? string.Join(", ", names) : null) : null,
         };
-
-        static string Version(Assembly assembly) =>
-            assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
-            ?? assembly.GetName().Version?.ToString() ?? "unknown";
     }
+
+    /// <summary>An assembly's version as its package names it: the informational version without the commit, else the assembly version.</summary>
+    internal static string VersionOf(Assembly assembly) =>
+        assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? assembly.GetName().Version?.ToString() ?? "unknown";
 
     /// <summary>One value of the record, or null when reading it failed: the record never makes a capture fail.</summary>
     private static T? Try<T>(Func<T?> read)

@@ -3,7 +3,6 @@ using System.Buffers;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Reflection;
 using System.Text.Json;
 
 namespace ReproducibleBlock.Tracing;
@@ -45,9 +44,7 @@ internal sealed class TraceWriter : IDisposable
 
     public bool IsClosed { get; private set; }
 
-    internal static string LibraryVersion { get; } =
-        typeof(TraceWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
-        ?? typeof(TraceWriter).Assembly.GetName().Version?.ToString() ?? "unknown";
+    internal static string LibraryVersion { get; } = ReproducibleEnvironment.VersionOf(typeof(TraceWriter).Assembly);
 
     public void Seed(long rootSeed, BlockDerivation derivation, IEnumerable<(string Name, string Value)> environment)
     {
