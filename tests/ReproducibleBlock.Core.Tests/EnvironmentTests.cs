@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using ReproducibleBlock.State;
+using ReproducibleBlock.Tests.Shared;
 
 namespace ReproducibleBlock.Tests;
 
@@ -42,18 +43,9 @@ public sealed class EnvironmentTests : RuntimeTest
         // ATEN_CPU_CAPABILITY is read when libtorch loads: the stream probe runs in a process of its own.
         if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
             Assert.Inconclusive("the capability is read on Linux x64 only");
-        string probe = Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll");
-        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(probe);
-        start.ArgumentList.Add("--environment");
-        start.Environment["ATEN_CPU_CAPABILITY"] = "default";
-        using var process = System.Diagnostics.Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        AppRun run = Repository.RunApp(Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll"), ["--environment"],
+            new Dictionary<string, string> { ["ATEN_CPU_CAPABILITY"] = "default" });
+        string output = run.Output;
         StringAssert.Contains(output, "(DEFAULT kernels)");
     }
 

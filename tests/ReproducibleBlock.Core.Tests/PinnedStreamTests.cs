@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using ReproducibleBlock.StreamProbe;
+using ReproducibleBlock.Tests.Shared;
 
 namespace ReproducibleBlock.Tests;
 
@@ -91,19 +92,10 @@ public sealed class PinnedStreamTests : RuntimeTest
     /// <summary>Runs the scenarios in a new process whose libtorch starts with the given CPU capability.</summary>
     private static Dictionary<string, string> RunProbe(IEnumerable<string> scenarios, string capability)
     {
-        string probe = Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll");
-        // The dotnet CLI tells the processes it starts where it is; fall back to the one on PATH.
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(probe);
-        foreach (string scenario in scenarios)
-            start.ArgumentList.Add(scenario);
-        start.Environment["ATEN_CPU_CAPABILITY"] = capability;
-        using Process process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.AreEqual(0, process.ExitCode, $"the stream probe failed: {error.Result}");
+        AppRun run = Repository.RunApp(Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll"), scenarios,
+            new Dictionary<string, string> { ["ATEN_CPU_CAPABILITY"] = capability });
+        Assert.AreEqual(0, run.ExitCode, $"the stream probe failed: {run.Error}");
+        string output = run.Output;
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('\t'))
             .ToDictionary(parts => parts[0], parts => parts[1]);

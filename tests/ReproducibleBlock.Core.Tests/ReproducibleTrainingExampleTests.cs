@@ -2,9 +2,9 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.Tests.Shared;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,7 +44,7 @@ public sealed class ReproducibleTrainingExampleTests
     });
 
     private static readonly string ExampleDll = Path.Combine(
-        FindRepositoryRoot(), "examples", "ReproducibleTraining", "bin", BuildConfiguration(), "net10.0", "ReproducibleTraining.dll");
+        Repository.Root, "examples", "ReproducibleTraining", "bin", Repository.Configuration, "net10.0", "ReproducibleTraining.dll");
 
     [ClassCleanup]
     public static void DeleteScratch()
@@ -319,39 +319,7 @@ public sealed class ReproducibleTrainingExampleTests
     private static ExampleRun Run(params string[] arguments)
     {
         Assert.IsTrue(File.Exists(ExampleDll), $"The example is not built at {ExampleDll}: build this test project, which builds it first.");
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(ExampleDll);
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        using Process process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"ReproducibleTraining {string.Join(' ', arguments)} did not finish in two minutes.");
-        }
-        process.WaitForExit(); // the output streams are complete
-        return new ExampleRun(string.Join(' ', arguments), process.ExitCode, output.Result, error.Result);
+        AppRun run = Repository.RunApp(ExampleDll, arguments);
+        return new ExampleRun(string.Join(' ', arguments), run.ExitCode, run.Output, run.Error);
     }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ReproducibleBlock.sln")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("The repository root (with ReproducibleBlock.sln) is not above the test output.");
-    }
-
-    /// <summary>The configuration these tests were built in, which the project reference built the example in too.</summary>
-    private static string BuildConfiguration() =>
-        typeof(ReproducibleTrainingExampleTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 }

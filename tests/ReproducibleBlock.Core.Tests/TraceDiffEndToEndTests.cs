@@ -1,9 +1,11 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.Tests.Shared;
 using ReproducibleBlock.Tool;
 
 namespace ReproducibleBlock.Tests;
@@ -26,17 +28,11 @@ public sealed class TraceDiffEndToEndTests
 
     private string TracedRun(string label, long rootSeed, int inside, int outside = 0)
     {
-        string probe = Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll");
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { probe, "--trace-run", Text(rootSeed), Text(inside), Text(outside) })
-            start.ArgumentList.Add(argument);
-        start.Environment[BlockTrace.EnvironmentVariable] = Path.Combine(_folder, label + "-{pid}.jsonl");
-        using Process process = Process.Start(start)!;
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.AreEqual(0, process.ExitCode, error);
-        return Path.Combine(_folder, $"{label}-{process.Id}.jsonl");
+        AppRun run = Repository.RunApp(Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll"),
+            ["--trace-run", Text(rootSeed), Text(inside), Text(outside)],
+            new Dictionary<string, string> { [BlockTrace.EnvironmentVariable] = Path.Combine(_folder, label + "-{pid}.jsonl") });
+        Assert.AreEqual(0, run.ExitCode, run.Error);
+        return Path.Combine(_folder, $"{label}-{run.ProcessId}.jsonl");
     }
 
     private static string Text(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -8,6 +8,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using ReproducibleBlock.State;
+using ReproducibleBlock.Tests.Shared;
 using ReproducibleBlock.Tracing;
 using TorchSharp;
 
@@ -234,19 +235,9 @@ public sealed class TraceTests : RuntimeTest
     /// <summary>Runs the stream probe with <see cref="BlockTrace.EnvironmentVariable"/> set; returns its process id and exit code.</summary>
     private static (int Pid, int ExitCode) RunProbeTraced(string tracePath, params string[] arguments)
     {
-        string probe = Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll");
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new System.Diagnostics.ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(probe);
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        start.Environment[BlockTrace.EnvironmentVariable] = tracePath;
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        _ = error.Result;
-        return (process.Id, process.ExitCode);
+        AppRun run = Repository.RunApp(Path.Combine(AppContext.BaseDirectory, "ReproducibleBlock.StreamProbe.dll"), arguments,
+            new Dictionary<string, string> { [BlockTrace.EnvironmentVariable] = tracePath });
+        return (run.ProcessId, run.ExitCode);
     }
 
     [TestMethod]

@@ -1,9 +1,9 @@
 using System;
 using System.Diagnostics;
 using System.IO;
-using System.Reflection;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.Tests.Shared;
 
 namespace ReproducibleBlock.Tool.Tests;
 
@@ -14,9 +14,8 @@ namespace ReproducibleBlock.Tool.Tests;
 [TestClass]
 public sealed class ToolProcessTests : TraceFileTest
 {
-    private static readonly string ToolDll = Path.Combine(FindRepositoryRoot(), "src", "ReproducibleBlock.Tool", "bin",
-        typeof(ToolProcessTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug",
-        "net10.0", "ReproducibleBlock.Tool.dll");
+    private static readonly string ToolDll = Path.Combine(Repository.Root, "src", "ReproducibleBlock.Tool", "bin",
+        Repository.Configuration, "net10.0", "ReproducibleBlock.Tool.dll");
 
     [TestMethod]
     public void ExitCodes_AreTheProcessExitCodes()
@@ -62,35 +61,7 @@ public sealed class ToolProcessTests : TraceFileTest
     private static ToolRun Start(params string[] arguments)
     {
         Assert.IsTrue(File.Exists(ToolDll), $"The tool is not built at {ToolDll}: build this test project, which builds it first.");
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(ToolDll);
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        using Process process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(1)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"reproducible-block {string.Join(' ', arguments)} did not finish in a minute.");
-        }
-        process.WaitForExit();
-        return new ToolRun(string.Join(' ', arguments), process.ExitCode, output.Result, error.Result);
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ReproducibleBlock.sln")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("The repository root (with ReproducibleBlock.sln) is not above the test output.");
+        AppRun run = Repository.RunApp(ToolDll, arguments, timeout: TimeSpan.FromMinutes(1));
+        return new ToolRun(string.Join(' ', arguments), run.ExitCode, run.Output, run.Error);
     }
 }

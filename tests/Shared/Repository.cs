@@ -51,4 +51,35 @@ internal static class Repository
         process.WaitForExit();
         return (process.ExitCode, output + error.Result);
     }
+
+    /// <summary>
+    /// Runs a built .NET application (<paramref name="dll"/>) as a process of its own, through the dotnet host the test
+    /// run uses (the CLI names it in DOTNET_HOST_PATH; else the one on PATH), with both output streams redirected.
+    /// </summary>
+    /// <param name="environment">Variables added to the process's environment.</param>
+    /// <param name="timeout">How long it may run; past it the process tree is killed and the test fails.</param>
+    public static AppRun RunApp(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        foreach (KeyValuePair<string, string> variable in environment ?? new Dictionary<string, string>())
+            start.Environment[variable.Key] = variable.Value;
+        using Process process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        TimeSpan limit = timeout ?? TimeSpan.FromMinutes(2);
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{Path.GetFileName(dll)} {string.Join(' ', arguments)} did not finish in {limit.TotalSeconds:0} s.");
+        }
+        process.WaitForExit(); // the output streams are complete
+        return new AppRun(process.Id, process.ExitCode, output.Result, error.Result);
+    }
 }
+
+/// <summary>What <see cref="Repository.RunApp"/> saw: the process id, its exit code and its two output streams.</summary>
+internal sealed record AppRun(int ProcessId, int ExitCode, string Output, string Error);
