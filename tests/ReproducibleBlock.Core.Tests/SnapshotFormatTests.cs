@@ -540,6 +540,11 @@ public sealed class SnapshotFormatTests
             yield return [where, "left=625", "'left' count is 625"];
             yield return [where, "next=625", "'next' index is 625"];
             yield return [where, "next=max", $"'next' index is {ulong.MaxValue}"];
+            // libtorch's own check accepts these; the next draws would read past the last word (or index from 0 without a twist).
+            yield return [where, "left=624,next=624", "'left' count (624) and 'next' index (624) do not add up to 625"];
+            yield return [where, "left=2,next=0", "'left' count (2) and 'next' index (0) do not add up to 625"];
+            yield return [where, "left=624,next=0", "'left' count (624) and 'next' index (0) do not add up to 625"];
+            yield return [where, "zeros", "words are all zero"];
             yield return [where, "word0=2^32", "word 0 of the CPU generator state is wider than 32 bits"];
             yield return [where, "word623=2^63", "word 623 of the CPU generator state is wider than 32 bits"];
             yield return [where, "normal=2", "cached-normal flag is neither 0 nor 1"];
@@ -559,6 +564,16 @@ public sealed class SnapshotFormatTests
             case "left=625": BinaryPrimitives.WriteInt32LittleEndian(s[8..], 625); break;
             case "next=625": BinaryPrimitives.WriteUInt64LittleEndian(s[16..], 625); break;
             case "next=max": BinaryPrimitives.WriteUInt64LittleEndian(s[16..], ulong.MaxValue); break;
+            case "left=624,next=624":
+                BinaryPrimitives.WriteInt32LittleEndian(s[8..], 624);
+                BinaryPrimitives.WriteUInt64LittleEndian(s[16..], 624);
+                break;
+            case "left=2,next=0": BinaryPrimitives.WriteInt32LittleEndian(s[8..], 2); break;
+            case "left=624,next=0": BinaryPrimitives.WriteInt32LittleEndian(s[8..], 624); break;
+            case "zeros":
+                s.Slice(24, 8 * 624).Clear();
+                BinaryPrimitives.WriteUInt64LittleEndian(s[24..], 0x7FFFFFFF); // word 0's low bits are never used
+                break;
             case "word0=2^32": BinaryPrimitives.WriteUInt64LittleEndian(s[24..], 1UL << 32); break;
             case "word623=2^63": BinaryPrimitives.WriteUInt64LittleEndian(s[(24 + 8 * 623)..], 1UL << 63); break;
             case "normal=2": BinaryPrimitives.WriteInt32LittleEndian(s[5040..], 2); break;
@@ -577,12 +592,16 @@ public sealed class SnapshotFormatTests
     }
 
     [TestMethod]
-    public void CpuGeneratorState_AtEveryBound_IsRead()
+    [DataRow(1, 0ul, DisplayName = "a fresh seed: the next draw twists")]
+    [DataRow(1, 624ul, DisplayName = "the last word read: the next draw twists")]
+    [DataRow(624, 1ul, DisplayName = "just twisted, word 0 read")]
+    [DataRow(2, 623ul, DisplayName = "one word before the twist")]
+    public void CpuGeneratorState_AtEveryBound_IsRead(int left, ulong next)
     {
         SnapshotModel model = Valid();
         Span<byte> s = model.Current.Cpu;
-        BinaryPrimitives.WriteInt32LittleEndian(s[8..], 624);       // left
-        BinaryPrimitives.WriteUInt64LittleEndian(s[16..], 624);     // next
+        BinaryPrimitives.WriteInt32LittleEndian(s[8..], left);
+        BinaryPrimitives.WriteUInt64LittleEndian(s[16..], next);
         BinaryPrimitives.WriteUInt64LittleEndian(s[24..], uint.MaxValue); // word 0
         BinaryPrimitives.WriteInt32LittleEndian(s[5040..], 1);      // normal_is_valid
         s[5052] = 1;                                                // is_next_float_normal_sample_valid

@@ -10,9 +10,11 @@ namespace ReproducibleBlock.State;
 /// </summary>
 /// <remarks>
 /// libtorch aborts the process on a state tensor it cannot read, so every state this library hands to
-/// <c>set_state</c> passes <see cref="Validate"/> first. The rules mirror libtorch's own check
-/// (<c>mt19937::is_valid</c>: seeded, 0 &lt; left ≤ 624, next ≤ 624) plus what the layout implies
-/// (Mersenne Twister words are 32-bit, flags are 0 or 1).
+/// <c>set_state</c> passes <see cref="Validate"/> first. libtorch's own check (<c>mt19937::is_valid</c>: seeded,
+/// 0 &lt; left ≤ 624, next ≤ 624) is not enough: it accepts states whose next draws read past the last word. These rules
+/// are what the engine itself maintains (left = 1, or left + next = 625), what the layout implies (Mersenne Twister words
+/// are 32-bit, flags are 0 or 1), and a state that is not degenerate (all words zero). Every state libtorch produces
+/// passes them, a fresh seed and every derived block state included.
 /// </remarks>
 internal static class CpuGeneratorState
 {
@@ -40,13 +42,25 @@ internal static class CpuGeneratorState
         if (left <= 0 || left > WordCount)
             return $"the CPU generator state's 'left' count is {left}, outside 1..{WordCount}";
         ulong next = BinaryPrimitives.ReadUInt64LittleEndian(state[NextOffset..]);
+        // The engine reads word `next` after counting `left` down, and twists (resetting next to 0) when left reaches 0:
+        // so left + next is 625 between twists, and with left = 1 the next draw twists before it reads anything.
+        // libtorch's own check (next <= 624) lets left = 624, next = 624 read past the last word.
+        if (left != 1 && (ulong)left + next != WordCount + 1)
+            return $"the CPU generator state's 'left' count ({left}) and 'next' index ({next}) do not add up to {WordCount + 1}, as they do between two twists";
         if (next > WordCount)
             return $"the CPU generator state's 'next' index is {next}, above {WordCount}";
+        bool restZero = true;
         for (int i = 0; i < WordCount; i++)
         {
-            if (BinaryPrimitives.ReadUInt64LittleEndian(state[(WordsOffset + 8 * i)..]) > uint.MaxValue)
+            ulong word = BinaryPrimitives.ReadUInt64LittleEndian(state[(WordsOffset + 8 * i)..]);
+            if (word > uint.MaxValue)
                 return $"Mersenne Twister word {i} of the CPU generator state is wider than 32 bits";
+            if (i > 0 && word != 0)
+                restZero = false;
         }
+        // MT19937 uses only the top bit of word 0: with it clear and every other word zero, it draws zeros forever.
+        if (restZero && (BinaryPrimitives.ReadUInt64LittleEndian(state[WordsOffset..]) & 0x80000000) == 0)
+            return "the CPU generator state's Mersenne Twister words are all zero (but for the bits of word 0 it never uses), so it would draw zeros forever";
         int normalIsValid = BinaryPrimitives.ReadInt32LittleEndian(state[NormalIsValidOffset..]);
         if (normalIsValid is not (0 or 1))
             return "the CPU generator state's cached-normal flag is neither 0 nor 1";
