@@ -41,8 +41,10 @@ public sealed class DeterministicAlgorithmsTests
     {
         Reproducible.UseDeterministicAlgorithms(warnOnly: true);
         Assert.IsTrue(LibTorchContext.Instance.DeterministicAlgorithmsWarnOnly);
+        Assert.IsTrue(ReproducibleEnvironment.Current().DeterministicWarnOnly, "the environment record has it");
         Reproducible.UseDeterministicAlgorithms();
         Assert.IsFalse(LibTorchContext.Instance.DeterministicAlgorithmsWarnOnly);
+        Assert.IsFalse(ReproducibleEnvironment.Current().DeterministicWarnOnly);
     }
 
     [TestMethod]

@@ -22,6 +22,7 @@ public sealed class EnvironmentRecordTests
         ["TorchThreads"] = "1" + suffix,
         ["TorchInteropThreads"] = "2" + suffix,
         ["DeterministicAlgorithms"] = flag.ToString(),
+        ["DeterministicWarnOnly"] = flag.ToString(),
         ["DeterministicCuDnn"] = (!flag).ToString(),
         ["BenchmarkCuDnn"] = flag.ToString(),
         ["AllowTf32Matmul"] = (!flag).ToString(),
@@ -47,6 +48,7 @@ public sealed class EnvironmentRecordTests
         Assert.AreEqual(BlockDerivation.ResetAndAdvance, environment.Derivation);
         Assert.IsTrue(environment.DeterministicAlgorithms);
         Assert.IsFalse(environment.DeterministicCuDnn);
+        Assert.IsTrue(environment.DeterministicWarnOnly);
     }
 
     [TestMethod]
@@ -58,6 +60,7 @@ public sealed class EnvironmentRecordTests
             empty.ToPairs().Select(p => p.Name).ToArray());
         Assert.IsNull(empty.LibTorchVersion);
         Assert.IsNull(empty.DeterministicAlgorithms);
+        Assert.IsNull(empty.DeterministicWarnOnly);
         Assert.IsNull(empty.RootSeed);
         Assert.IsNull(empty.Derivation);
         Assert.AreEqual("unknown", empty.CpuVendor);
@@ -74,7 +77,7 @@ public sealed class EnvironmentRecordTests
         ReproducibleEnvironment environment = ReproducibleEnvironment.FromPairs(Full("1", true, 42, "Keyed"));
         Assert.AreEqual(
             "ReproducibleBlock 0.2.1, TorchSharp 0.107.1, libtorch 2.10.1 (AVX1 kernels), Model 1 (Vendor1), OS 1, .NET 1, 11/21 torch threads, "
-            + "CUDA 13.1 (31 devices: GPU 1), cuDNN 9.1, deterministic algorithms on, cuDNN deterministic off benchmark on, "
+            + "CUDA 13.1 (31 devices: GPU 1), cuDNN 9.1, deterministic algorithms on (warn only), cuDNN deterministic off benchmark on, "
             + "TF32 matmul off cuDNN on, root seed 42, Keyed",
             environment.ToString());
     }
@@ -97,17 +100,33 @@ public sealed class EnvironmentRecordTests
             "GPUs: GPU 2 there, GPU 1 here (kernels are chosen and tuned per GPU)",
             "torch threads: 12 there, 11 here (reductions split across threads can round differently)",
             "deterministic algorithms: False there, True here (nondeterministic kernels may be used)",
+            "deterministic algorithms warn only: False there, True here (nondeterministic kernels run, with a warning, where they would throw)",
             "cuDNN deterministic: True there, False here (cuDNN may pick nondeterministic algorithms)",
             "cuDNN benchmark: False there, True here (benchmark mode picks algorithms by timing)",
             "TF32 in matrix products: True there, False here (TF32 rounds CUDA matrix products)",
             "TF32 in cuDNN: False there, True here (TF32 rounds cuDNN convolutions)",
             "root seed: 7 there, 42 here (every stream derives from it)",
             "derivation: ResetAndAdvance there, Keyed here (blocks derive their state differently)",
-            ".NET: .NET 2 there, .NET 1 here (managed math)",
+            ".NET: .NET 2 there, .NET 1 here (managed math may change between major versions)",
         }, here.DifferencesFrom(there).ToArray());
-        Assert.AreEqual(16, here.DifferencesFrom(there, includeSeeding: false).Count);
+        Assert.AreEqual(17, here.DifferencesFrom(there, includeSeeding: false).Count);
         Assert.AreEqual(0, here.DifferencesFrom(ReproducibleEnvironment.FromPairs(Full("1", true, 42, "Keyed"))).Count);
         Assert.ThrowsExactly<ArgumentNullException>(() => here.DifferencesFrom(null!));
+    }
+
+    [TestMethod]
+    [DataRow(".NET 10.0.12", ".NET 10.0.13", false, DisplayName = "a patch release keeps managed math")]
+    [DataRow(".NET 10.0.12", ".NET 10.1.0", false, DisplayName = "so does a minor one")]
+    [DataRow(".NET 10.0.12", ".NET 11.0.0", true, DisplayName = "a new major version may not")]
+    [DataRow(".NET 9.0.3", ".NET 10.0.3", true)]
+    public void DotNetVersions_DifferOnlyByMajorVersion(string here, string there, bool differ)
+    {
+        Dictionary<string, string> pairs = Full("1", true, 42, "Keyed");
+        pairs["DotNetVersion"] = here;
+        ReproducibleEnvironment mine = ReproducibleEnvironment.FromPairs(pairs);
+        pairs["DotNetVersion"] = there;
+        IReadOnlyList<string> differences = mine.DifferencesFrom(ReproducibleEnvironment.FromPairs(pairs));
+        Assert.AreEqual(differ ? 1 : 0, differences.Count, string.Join("; ", differences));
     }
 
     [TestMethod]

@@ -55,6 +55,13 @@ public sealed class ReproducibleEnvironment
     /// <summary>Whether deterministic algorithms are on; null when the switches cannot be read.</summary>
     public bool? DeterministicAlgorithms { get; internal init; }
 
+    /// <summary>
+    /// Whether an operation without a deterministic implementation warns instead of throwing while
+    /// <see cref="DeterministicAlgorithms"/> is on (<see cref="Reproducible.UseDeterministicAlgorithms"/>'s <c>warnOnly</c>):
+    /// such a run goes on with nondeterministic kernels where another would have stopped. Null when unknown.
+    /// </summary>
+    public bool? DeterministicWarnOnly { get; internal init; }
+
     /// <summary>Whether cuDNN is deterministic; null when unknown.</summary>
     public bool? DeterministicCuDnn { get; internal init; }
 
@@ -126,6 +133,7 @@ public sealed class ReproducibleEnvironment
             TorchThreads = Try(() => (int?)torch.get_num_threads()) ?? 0,
             TorchInteropThreads = Try(() => (int?)torch.get_num_interop_threads()) ?? 0,
             DeterministicAlgorithms = context?.DeterministicAlgorithms,
+            DeterministicWarnOnly = context?.DeterministicAlgorithmsWarnOnly,
             DeterministicCuDnn = context?.DeterministicCuDnn,
             BenchmarkCuDnn = context?.BenchmarkCuDnn,
             AllowTf32Matmul = Try(() => (bool?)torch.backends.cuda.matmul.allow_tf32),
@@ -205,6 +213,7 @@ public sealed class ReproducibleEnvironment
         Compare("GPUs", CudaDeviceNames, other.CudaDeviceNames, "kernels are chosen and tuned per GPU");
         Compare("torch threads", TorchThreads, other.TorchThreads, "reductions split across threads can round differently");
         Compare("deterministic algorithms", DeterministicAlgorithms, other.DeterministicAlgorithms, "nondeterministic kernels may be used");
+        Compare("deterministic algorithms warn only", DeterministicWarnOnly, other.DeterministicWarnOnly, "nondeterministic kernels run, with a warning, where they would throw");
         Compare("cuDNN deterministic", DeterministicCuDnn, other.DeterministicCuDnn, "cuDNN may pick nondeterministic algorithms");
         Compare("cuDNN benchmark", BenchmarkCuDnn, other.BenchmarkCuDnn, "benchmark mode picks algorithms by timing");
         Compare("TF32 in matrix products", AllowTf32Matmul, other.AllowTf32Matmul, "TF32 rounds CUDA matrix products");
@@ -214,7 +223,8 @@ public sealed class ReproducibleEnvironment
             Compare("root seed", RootSeed, other.RootSeed, "every stream derives from it");
             Compare("derivation", Derivation, other.Derivation, "blocks derive their state differently");
         }
-        Compare(".NET", DotNetVersion, other.DotNetVersion, "managed math");
+        // A runtime's patch releases keep its math; a new major version may change it (Math's functions, vectorised paths).
+        Compare(".NET", MajorVersion(DotNetVersion), MajorVersion(other.DotNetVersion), "managed math may change between major versions");
         return differences;
     }
 
@@ -233,6 +243,7 @@ public sealed class ReproducibleEnvironment
         yield return (nameof(TorchThreads), Text(TorchThreads));
         yield return (nameof(TorchInteropThreads), Text(TorchInteropThreads));
         if (DeterministicAlgorithms is { } d) yield return (nameof(DeterministicAlgorithms), Text(d));
+        if (DeterministicWarnOnly is { } w) yield return (nameof(DeterministicWarnOnly), Text(w));
         if (DeterministicCuDnn is { } c) yield return (nameof(DeterministicCuDnn), Text(c));
         if (BenchmarkCuDnn is { } b) yield return (nameof(BenchmarkCuDnn), Text(b));
         if (AllowTf32Matmul is { } t) yield return (nameof(AllowTf32Matmul), Text(t));
@@ -267,6 +278,7 @@ public sealed class ReproducibleEnvironment
                 TorchThreads = Int(nameof(TorchThreads)),
                 TorchInteropThreads = Int(nameof(TorchInteropThreads)),
                 DeterministicAlgorithms = Bool(nameof(DeterministicAlgorithms)),
+                DeterministicWarnOnly = Bool(nameof(DeterministicWarnOnly)),
                 DeterministicCuDnn = Bool(nameof(DeterministicCuDnn)),
                 BenchmarkCuDnn = Bool(nameof(BenchmarkCuDnn)),
                 AllowTf32Matmul = Bool(nameof(AllowTf32Matmul)),
@@ -285,6 +297,18 @@ public sealed class ReproducibleEnvironment
         }
     }
 
+    /// <summary>".NET 10" from ".NET 10.0.12" (<see cref="RuntimeInformation.FrameworkDescription"/>); the text itself when it has no version.</summary>
+    internal static string MajorVersion(string description)
+    {
+        int digit = description.IndexOfAny("0123456789".ToCharArray());
+        if (digit < 0)
+            return description;
+        int end = digit;
+        while (end < description.Length && char.IsAsciiDigit(description[end]))
+            end++;
+        return description[..end];
+    }
+
     private static BlockDerivation ParseDerivation(string text) =>
         text is nameof(BlockDerivation.Keyed) or nameof(BlockDerivation.ResetAndAdvance)
             ? Enum.Parse<BlockDerivation>(text)
@@ -294,7 +318,7 @@ public sealed class ReproducibleEnvironment
     public override string ToString() =>
         $"ReproducibleBlock {ReproducibleBlockVersion}, TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion ?? "unknown"} ({CpuCapability ?? "unknown"} kernels), "
         + $"{CpuModel} ({CpuVendor}), {OperatingSystem}, {DotNetVersion}, {TorchThreads}/{TorchInteropThreads} torch threads, "
-        + $"CUDA {CudaVersion ?? "none"} ({CudaDevices} devices{(CudaDeviceNames is null ? "" : ": " + CudaDeviceNames)}), cuDNN {CuDnnVersion ?? "none"}, deterministic algorithms {Show(DeterministicAlgorithms)}, "
+        + $"CUDA {CudaVersion ?? "none"} ({CudaDevices} devices{(CudaDeviceNames is null ? "" : ": " + CudaDeviceNames)}), cuDNN {CuDnnVersion ?? "none"}, deterministic algorithms {Show(DeterministicAlgorithms)}{(DeterministicWarnOnly == true ? " (warn only)" : "")}, "
         + $"cuDNN deterministic {Show(DeterministicCuDnn)} benchmark {Show(BenchmarkCuDnn)}, TF32 matmul {Show(AllowTf32Matmul)} cuDNN {Show(AllowTf32CuDnn)}, "
         + $"root seed {(RootSeed is { } seed ? seed.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}, {(Derivation?.ToString() ?? "no derivation")}";
 
