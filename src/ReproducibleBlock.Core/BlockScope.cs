@@ -15,12 +15,22 @@ public sealed class BlockScope : IDisposable
     private readonly BlockRuntime _runtime;
     private bool _disposed;
 
-    internal BlockScope(BlockRuntime runtime, long blockSeed, bool restoreOnExit)
+    internal BlockScope(BlockRuntime runtime, long blockSeed, bool restoreOnExit, PassiveCall? passive = null)
     {
         _runtime = runtime;
         BlockSeed = blockSeed;
         RestoresOnExit = restoreOnExit;
+        Passive = passive;
     }
+
+    /// <summary>
+    /// For a woven call that runs without touching the generators (on a flow that does not own the open blocks, see
+    /// <see cref="PassiveCall"/>): the call; null for a block on the stack.
+    /// </summary>
+    internal PassiveCall? Passive { get; }
+
+    /// <summary>The thread that entered the block (see <see cref="ScopeStack.Verdict"/>).</summary>
+    internal FlowThread? EnteredOn { get; set; }
 
     /// <summary>The block that was innermost when this one was entered (null at the top level): a flow that last saw this
     /// block open, after it was left, sees that one.</summary>

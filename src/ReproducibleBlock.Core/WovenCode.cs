@@ -34,13 +34,13 @@ public static class WovenCode
             t_chainedCallPending = false;
             return null;
         }
-        return State.BlockRuntime.Shared.Enter(blockSeed, restoreOnExit, instance: true, name);
+        return State.BlockRuntime.Shared.Enter(blockSeed, restoreOnExit, instance: true, name, woven: true);
     }
 
     /// <summary>Enters the block of a woven method, as <see cref="Reproducible.Block"/>, naming it in traces (<c>Namespace.Type.Method</c>).</summary>
     /// <exception cref="InvalidOperationException">As for <see cref="Reproducible.Block"/>.</exception>
     public static BlockScope EnterBlock(long blockSeed, bool restoreOnExit, string? name) =>
-        State.BlockRuntime.Shared.Enter(blockSeed, restoreOnExit, instance: false, name);
+        State.BlockRuntime.Shared.Enter(blockSeed, restoreOnExit, instance: false, name, woven: true);
 
     /// <summary>Enters <paramref name="owner"/>'s continuing block, as <see cref="Reproducible.ContinuingBlock"/>, naming it in traces.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="owner"/> is null.</exception>

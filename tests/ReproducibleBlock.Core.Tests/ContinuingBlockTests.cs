@@ -296,12 +296,13 @@ public sealed class ContinuingBlockTests : RuntimeTest
     }
 
     [TestMethod]
-    public void ContinuingBlocks_FromAnotherFlow_AreRefused()
+    public void ContinuingBlocks_FromAnotherFlow_RunPassively_AndADrawIsRefusedByName()
     {
         Reproducible.SetSeed(5);
         var owner = new Owner();
         using (Reproducible.Block(1))
         {
+            byte[] before = Draws.CpuState();
             Exception? seen = null;
             var thread = new System.Threading.Thread(() =>
             {
@@ -318,9 +319,14 @@ public sealed class ContinuingBlockTests : RuntimeTest
                 thread.Start();
             thread.Join();
             Assert.IsInstanceOfType<InvalidOperationException>(seen);
-            StringAssert.StartsWith(seen.Message, "The continuing block of a Owner cannot run on this thread or task");
+            StringAssert.StartsWith(seen.Message, "The continuing block of a Owner drew random numbers from torch's global generator on a thread or task that does not own the open blocks");
+            StringAssert.Contains(seen.Message, "draw on one thread, or give each thread its own process");
+            Assert.IsNull(Find(owner), "a passive call claims no stream");
+            CollectionAssert.AreNotEqual(before, Draws.CpuState(), "it drew from the global generator, which is what it is refused for");
         }
     }
+
+    private static ContinuingStream? Find(object owner) => BlockRuntime.Shared.FindStreamForTests(owner);
 
     [TestMethod]
     public void NestedStreams_AreNumberedUnderTheirEnclosingBlock()

@@ -72,10 +72,13 @@ public sealed class EnvironmentTests : RuntimeTest
         Assert.IsNull(snapshot.Data.Environment);
         long[] second7 = Second7();
 
+        // Resumed as a program does: what was built before the checkpoint is built again, then the snapshot restored.
         Reproducible.SetSeed(42);
+        using (Reproducible.InstanceBlock(3)) { }
         using (Reproducible.Block(5))
         using (Reproducible.Block(6, restoreOnExit: true))
         {
+            using (Reproducible.InstanceBlock(7)) { }
             Reproducible.Restore(snapshot);
             CollectionAssert.AreEqual(new long[] { 2113428651, 429960309, 512141632, 630689773 }, Draws.Torch(4));
             CollectionAssert.AreEqual(new long[] { 5462265156014125180, 2462209049199371915 }, Draws.Managed(2));

@@ -106,13 +106,12 @@ public sealed class RestoreTests : RuntimeTest
     }
 
     [TestMethod]
-    public void Restore_PutsBackEveryLevelsInstanceCounters()
+    public void Restore_PutsBackEveryLevelsInstanceCounters_OnceTheirBlocksWereEnteredAgain()
     {
         long[] Run(Action atCheckpoint)
         {
             Reproducible.SetSeed(3);
             using (Reproducible.InstanceBlock(5)) { }
-            using (Reproducible.InstanceBlock(6)) { }
             using (Reproducible.InstanceBlock(6)) { }
             using (Reproducible.Block(1))
             {
@@ -126,11 +125,15 @@ public sealed class RestoreTests : RuntimeTest
         RngSnapshot? saved = null;
         long[] uninterrupted = Run(() => saved = Reproducible.Capture());
 
-        // Resume: the same blocks, but no instance block was entered before the checkpoint; Restore counts them.
+        // Resume as a program does: it builds what it built before the checkpoint, then restores; the counters then
+        // carry on from the snapshot's, at every level.
         Reproducible.SetSeed(3);
+        using (Reproducible.InstanceBlock(5)) { }
+        using (Reproducible.InstanceBlock(6)) { }
         long[] resumedInner, resumedRoot5, resumedRoot6;
         using (Reproducible.Block(1))
         {
+            using (Reproducible.InstanceBlock(7)) { }
             Reproducible.Restore(saved!);
             using (Reproducible.InstanceBlock(7))
                 resumedInner = Draws.Torch(2);
@@ -142,15 +145,58 @@ public sealed class RestoreTests : RuntimeTest
 
         CollectionAssert.AreEqual(uninterrupted, resumedInner, "the second instance of 7 inside block 1");
         Reproducible.SetSeed(3);
-        long[] second5, third6;
+        long[] second5, second6;
         using (Reproducible.InstanceBlock(5)) { }
         using (Reproducible.InstanceBlock(5))
             second5 = Draws.Torch(2);
         using (Reproducible.InstanceBlock(6)) { }
-        using (Reproducible.InstanceBlock(6)) { }
         using (Reproducible.InstanceBlock(6))
-            third6 = Draws.Torch(2);
-        CollectionAssert.AreEqual(second5, resumedRoot5, "both root counters were restored (seed 5)");
-        CollectionAssert.AreEqual(third6, resumedRoot6, "both root counters were restored (seed 6)");
+            second6 = Draws.Torch(2);
+        CollectionAssert.AreEqual(second5, resumedRoot5, "the root counter of seed 5 carried on");
+        CollectionAssert.AreEqual(second6, resumedRoot6, "the root counter of seed 6 carried on");
+    }
+
+    [TestMethod]
+    public void Restore_BeforeTheModelIsBuiltAgain_IsRefused_NamingTheRightOrder()
+    {
+        // The trap of 0.2: restored counters gave the model built after Restore the ordinal of a second model, so
+        // every one of its streams had another key, silently.
+        Reproducible.SetSeed(3);
+        using (Reproducible.InstanceBlock(5)) { }
+        RngSnapshot saved = Reproducible.Capture();
+
+        Reproducible.SetSeed(3);
+        byte[] before = Draws.CpuState();
+        var refused = Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Restore(saved));
+        StringAssert.Contains(refused.Message, "captured after 1 instance block(s) with seed 5 (woven constructors) had been entered outside every block");
+        StringAssert.Contains(refused.Message, "this process has entered 0 there so far");
+        StringAssert.Contains(refused.Message, "Build the model (and whatever else was built before the checkpoint) first, then call Restore or Resume");
+        CollectionAssert.AreEqual(before, Draws.CpuState(), "a refused restore changes nothing");
+        Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Resume(saved), "Resume restores at once here, and is refused the same way");
+        Assert.IsFalse(Reproducible.IsResumePending);
+
+        using (Reproducible.InstanceBlock(5)) { }
+        Reproducible.Restore(saved); // built first: accepted
+    }
+
+    [TestMethod]
+    public void Resume_IntoABlockThatBuildsBeforeItsCheckpoint_IsRefusedAtItsEntry()
+    {
+        Reproducible.SetSeed(3);
+        RngSnapshot? saved = null;
+        using (Reproducible.Block(1))
+        {
+            using (Reproducible.InstanceBlock(7)) { }
+            saved = Reproducible.Capture();
+        }
+
+        Reproducible.SetSeed(3);
+        Reproducible.Resume(saved);
+        Assert.IsTrue(Reproducible.IsResumePending);
+        var refused = Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Block(1));
+        StringAssert.Contains(refused.Message, "Resume applies it as block 1 is entered, before its body builds them again");
+        StringAssert.Contains(refused.Message, "Call Reproducible.Restore inside the block, after building");
+        Assert.IsTrue(Reproducible.IsResumePending, "the refused entry left the snapshot waiting, and nothing open");
+        Assert.AreEqual(0, Reproducible.Capture().Data.Frames.Count);
     }
 }

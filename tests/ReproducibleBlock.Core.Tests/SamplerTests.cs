@@ -184,7 +184,9 @@ public sealed class SamplerTests : RuntimeTest
         using IEnumerator<long> epoch = sampler.GetEnumerator();
         Assert.IsTrue(epoch.MoveNext());
         Assert.AreEqual(1L, sampler.PositionInEpoch);
-        Assert.AreEqual(8, sampler.Count()); // LINQ enumerates it: a new epoch starts, and Count takes all of it
+        Assert.AreEqual(8, sampler.Count()); // LINQ's Count reads the count: no epoch starts
+        Assert.AreEqual(1L, sampler.PositionInEpoch);
+        Assert.HasCount(8, sampler.ToList()); // ToList enumerates it: a new epoch starts, and takes all of it
         Assert.AreEqual(8L, sampler.PositionInEpoch, "the new epoch's position");
         var refused = Assert.ThrowsExactly<InvalidOperationException>(() => epoch.MoveNext());
         StringAssert.Contains(refused.Message, "Enumerate it once per epoch");

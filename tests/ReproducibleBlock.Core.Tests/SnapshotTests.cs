@@ -41,9 +41,12 @@ public sealed class SnapshotTests : RuntimeTest
         using (Reproducible.Block(9))
             expectedBlock = Draws.Torch(10);
 
+        // A new process builds what was built before the checkpoint (instance block 3), then restores.
         BlockRuntime resumed = FreshRuntime();
+        resumed.SetSeed(7, BlockDerivation.Keyed);
+        using (resumed.Enter(3, restoreOnExit: false, instance: true)) { }
         resumed.Restore(RngSnapshot.FromBytes(checkpoint).Data);
-        Assert.IsTrue(resumed.IsSeeded);
+        Assert.AreEqual(42, resumed.RootSeed);
         Assert.AreEqual(BlockDerivation.ResetAndAdvance, resumed.Derivation);
         CollectionAssert.AreEqual(expectedTorch, Draws.Torch(10));
         CollectionAssert.AreEqual(expectedManaged, Enumerable.Range(0, 10).Select(_ => resumed.Random.NextInt64()).ToArray());

@@ -33,7 +33,7 @@ namespace ReproducibleBlock;
 /// </remarks>
 [DebuggerDisplay("Count = {Count}, epochs started = {EpochsStarted}, position in epoch = {PositionInEpoch}")]
 [DebuggerTypeProxy(typeof(DebugView))] // the debugger's Results View would enumerate it, which starts an epoch
-public sealed class ReproducibleSampler : IEnumerable<long>
+public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
 {
     private sealed class DebugView(ReproducibleSampler sampler)
     {
@@ -48,6 +48,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>
     private const ushort FormatVersion = 1;
 
     private readonly object _gate = new();
+    private readonly BatchLoading _loading;
     private Epoch? _current;
     private long _epochsStarted;
     private long _handedOut; // positions of the current epoch the DataLoader has taken
@@ -68,6 +69,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>
         Count = count;
         Shuffle = shuffle;
         StreamSeed = streamSeed;
+        _loading = new BatchLoading(this);
     }
 
     /// <summary>How many samples an epoch has.</summary>
@@ -119,17 +121,27 @@ public sealed class ReproducibleSampler : IEnumerable<long>
     /// <summary>The epoch's indices from <paramref name="position"/> on, counting what the DataLoader takes.</summary>
     private IEnumerator<long> HandOut(Epoch epoch, long position)
     {
-        for (long next = position; next < epoch.Order.LongLength; next++)
+        bool exhausted = false;
+        try
         {
-            if (!ReferenceEquals(Volatile.Read(ref _current), epoch))
+            for (long next = position; next < epoch.Order.LongLength; next++)
             {
-                throw new InvalidOperationException(
-                    $"Epoch {epoch.Number} of this sampler was still being taken when another epoch started or a state was loaded: enumerating the sampler "
-                    + "starts an epoch (LINQ's Count or ToList on it does too), and the streams of the samples still to come would be the new epoch's. "
-                    + "Enumerate it once per epoch, through the DataLoader.");
+                if (!ReferenceEquals(Volatile.Read(ref _current), epoch))
+                {
+                    throw new InvalidOperationException(
+                        $"Epoch {epoch.Number} of this sampler was still being taken when another epoch started or a state was loaded: enumerating the sampler "
+                        + "starts an epoch (LINQ's ToList or foreach on it does too), and the streams of the samples still to come would be the new epoch's. "
+                        + "Enumerate it once per epoch, through the DataLoader.");
+                }
+                Volatile.Write(ref _handedOut, next + 1);
+                _loading.HandedOut(epoch, epoch.Number, next);
+                yield return epoch.Order[next];
             }
-            Volatile.Write(ref _handedOut, next + 1);
-            yield return epoch.Order[next];
+            exhausted = true;
+        }
+        finally
+        {
+            _loading.Ended(epoch, exhausted);
         }
     }
 
@@ -270,6 +282,24 @@ public sealed class ReproducibleSampler : IEnumerable<long>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    // A collection to LINQ, so that Count() and Any() read the count instead of enumerating the sampler, which starts an
+    // epoch (in 0.2 that left Resolve on that epoch forever when the DataLoader shuffled by itself). Only the
+    // non-generic interface: ToList and ToArray trust ICollection<T>.Count, and a resumed epoch has fewer indices left.
+    int ICollection.Count => checked((int)Count);
+
+    bool ICollection.IsSynchronized => false;
+
+    object ICollection.SyncRoot => _gate;
+
+    /// <summary>Copies an epoch's order: like enumerating the sampler, it starts an epoch.</summary>
+    void ICollection.CopyTo(Array array, int index)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        using IEnumerator<long> epoch = GetEnumerator();
+        for (int i = index; epoch.MoveNext(); i++)
+            array.SetValue(epoch.Current, i);
+    }
+
     /// <summary>
     /// The random stream of the sample at <paramref name="index"/> in the current epoch. Thread-safe: call it from
     /// <c>Dataset.GetTensor</c> on any worker thread.
@@ -289,7 +319,9 @@ public sealed class ReproducibleSampler : IEnumerable<long>
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
         long position = epoch.PositionOf(index);
-        return SampleStream.For(KeyDerivation.Sample(epoch.Key, position), index, epoch.Number, position);
+        _loading.Resolved(epoch, position);
+        TorchSharp.DisposeScope? scope = TorchSharp.torch.CurrentDisposeScope;
+        return SampleStream.For(KeyDerivation.Sample(epoch.Key, position), index, epoch.Number, position, _loading.InItsOwnScope(scope) ? scope : null);
     }
 
     /// <summary>One epoch: its number, key and order, and where each index falls in it (computed on first use).</summary>

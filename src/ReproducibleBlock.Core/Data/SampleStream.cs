@@ -38,12 +38,23 @@ public readonly struct SampleStream
     public torch.Generator Generator => Current().Torch;
 
     /// <summary>A managed generator set to this sample's state.</summary>
+    /// <remarks>
+    /// The generator checks, on every draw, that it is still this sample's: one kept in a variable and used after its
+    /// thread resolved another sample throws instead of drawing that sample's numbers.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">
     /// The stream is the default value, is used on another thread than the one that resolved it, or that thread has
     /// resolved another sample since (the generators are the thread's, set per sample): draw from each sample's stream
-    /// before resolving the next, on the same thread.
+    /// before resolving the next, on the same thread. Thrown by the property, and by the generator's methods.
     /// </exception>
-    public Random Random => Current().Managed;
+    public Random Random
+    {
+        get
+        {
+            Current();
+            return new CheckedRandom(this);
+        }
+    }
 
     /// <summary>The sample's index in the dataset.</summary>
     public long Index { get; }
@@ -67,10 +78,52 @@ public readonly struct SampleStream
         return _generators;
     }
 
-    internal static SampleStream For(ulong key, long index, long epoch, long position)
+    /// <summary>The thread's managed generator, behind a check that the stream is still current before each draw.</summary>
+    private sealed class CheckedRandom(SampleStream stream) : Random
+    {
+        private BlockRandom Managed => stream.Current().Managed;
+
+        public override int Next() => Managed.Next();
+
+        public override int Next(int maxValue) => Managed.Next(maxValue);
+
+        public override int Next(int minValue, int maxValue) => Managed.Next(minValue, maxValue);
+
+        public override long NextInt64() => Managed.NextInt64();
+
+        public override long NextInt64(long maxValue) => Managed.NextInt64(maxValue);
+
+        public override long NextInt64(long minValue, long maxValue) => Managed.NextInt64(minValue, maxValue);
+
+        public override double NextDouble() => Managed.NextDouble();
+
+        public override float NextSingle() => Managed.NextSingle();
+
+        public override void NextBytes(byte[] buffer) => Managed.NextBytes(buffer);
+
+        public override void NextBytes(Span<byte> buffer) => Managed.NextBytes(buffer);
+
+        protected override double Sample() => Managed.NextDouble();
+    }
+
+    /// <summary>
+    /// Whether this thread is inside the <c>Dataset.GetTensor</c> that resolved its last sample: TorchSharp's
+    /// <c>DataLoader</c> runs each <c>GetTensor</c> in a dispose scope of its own, which is still this thread's current
+    /// one until that call returns. Woven calls there run passively (see <see cref="State.PassiveCall"/>).
+    /// </summary>
+    internal static bool IsLoadingOnThisThread =>
+        t_perThread is { LoadingScope: { } scope } && ReferenceEquals(torch.CurrentDisposeScope, scope);
+
+    /// <param name="key">The sample's key.</param>
+    /// <param name="index">The sample's index.</param>
+    /// <param name="epoch">The epoch's number.</param>
+    /// <param name="position">The sample's position in the epoch.</param>
+    /// <param name="loadingScope">The dispose scope of the <c>GetTensor</c> call resolving it, when it has one of its own.</param>
+    internal static SampleStream For(ulong key, long index, long epoch, long position, DisposeScope? loadingScope)
     {
         PerThread generators = t_perThread ??= new PerThread();
         generators.Set(key);
+        generators.LoadingScope = loadingScope;
         return new SampleStream(generators, index, epoch, position);
     }
 
@@ -89,6 +142,9 @@ public readonly struct SampleStream
         public torch.Generator Torch { get; }
 
         public BlockRandom Managed { get; } = new(0);
+
+        /// <summary>The dispose scope current when the thread resolved its last sample (the DataLoader's, around GetTensor).</summary>
+        public DisposeScope? LoadingScope { get; set; }
 
         /// <summary>Counts the samples set, so a stream can tell it was superseded.</summary>
         public long Generation { get; private set; }

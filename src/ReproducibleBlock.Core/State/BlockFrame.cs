@@ -3,6 +3,9 @@ using System.Runtime.InteropServices;
 
 namespace ReproducibleBlock.State;
 
+/// <summary>One segment of a key path: a block seed and the ordinal under its parent (<see cref="KeyDerivation.Child"/>).</summary>
+internal readonly record struct Segment(long Seed, long Ordinal);
+
 /// <summary>One level of the scope stack: an open block, or the root (the level outside every block).</summary>
 /// <remarks>Frames are kept per depth and reused, so entering a block allocates no frame.</remarks>
 internal sealed class BlockFrame
@@ -26,10 +29,17 @@ internal sealed class BlockFrame
     public ContinuingStream? Stream { get; set; }
 
     /// <summary>
-    /// How many unregistered owners' streams were first entered directly under this frame. Not in snapshots: a resumed
-    /// run numbers its new owners from 0 again, so each finds the state its predecessor left.
+    /// For a nested entry of a stream that is already open (a <c>forward</c> calling <c>base.forward</c>, an overload, a
+    /// recursion): the stream it continues. Such a frame switches nothing when the stream's frame is innermost; otherwise
+    /// it carries the stream's live state in and out (see <see cref="StreamBlocks"/>).
     /// </summary>
-    public long StreamCount { get; set; }
+    public ContinuingStream? Reentered { get; set; }
+
+    /// <summary>For a nested entry that carries its stream's live state in: the index of the frame whose saved state holds it.</summary>
+    public int ReentryHolder { get; set; } = -1;
+
+    /// <summary>Whether an exit of an enclosing block may close this frame when it was left open by an exception.</summary>
+    public bool ClosedByEnclosingExit { get; set; }
 
     /// <summary>A spare state a continuing block's exit reads into, then trades with its stream's (no allocation per call).</summary>
     public RngState? Spare { get; set; }
@@ -87,9 +97,11 @@ internal sealed class BlockFrame
         Key = key;
         RestoreOnExit = restoreOnExit;
         Stream = null;
+        Reentered = null;
+        ReentryHolder = -1;
+        ClosedByEnclosingExit = false;
         TracePath = "";
         TraceName = null;
-        StreamCount = 0;
         ExitCount = 0;
         _instances?.Clear();
     }

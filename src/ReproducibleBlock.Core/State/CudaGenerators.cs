@@ -41,7 +41,9 @@ internal interface ICudaGenerators
     /// Called when a continuing stream is entered again, after its saved state was written back: what CUDA continues
     /// from when that state could not hold CUDA's.
     /// </summary>
-    void ResumeStream(ContinuingStream stream);
+    /// <param name="key">The stream's key.</param>
+    /// <param name="entries">How many times the stream was entered before.</param>
+    void ResumeStream(ulong key, ulong entries);
 }
 
 /// <summary>No CUDA: every operation is free and does nothing.</summary>
@@ -59,7 +61,7 @@ internal sealed class NoCudaGenerators : ICudaGenerators
     public void Read(Span<CudaGeneratorState> states) { }
     public void Write(ReadOnlySpan<CudaGeneratorState> states) { }
     public void ContinueAfterRestoringExit(BlockFrame parent) { }
-    public void ResumeStream(ContinuingStream stream) { }
+    public void ResumeStream(ulong key, ulong entries) { }
 }
 
 /// <summary>Exact CUDA state: every device's seed and offset are read, written back and carried by snapshots.</summary>
@@ -84,7 +86,7 @@ internal sealed class ExactCudaGenerators(ICudaDevices devices) : ICudaGenerator
 
     public void ContinueAfterRestoringExit(BlockFrame parent) { } // the exact state was written back
 
-    public void ResumeStream(ContinuingStream stream) { } // the exact state was written back
+    public void ResumeStream(ulong key, ulong entries) { } // the exact state was written back
 }
 
 /// <summary>
@@ -110,6 +112,6 @@ internal sealed class SeedOnlyCudaGenerators(ICudaSeeder seeder) : ICudaGenerato
     }
 
     /// <summary>A fresh seed per entry of the stream: isolated and repeatable, but not the Philox stream's continuation.</summary>
-    public void ResumeStream(ContinuingStream stream) =>
-        seeder.SeedAll(KeyDerivation.CudaSeed(KeyDerivation.Child(stream.Key, StreamRegistry.StreamSeed, unchecked((long)stream.Entries))));
+    public void ResumeStream(ulong key, ulong entries) =>
+        seeder.SeedAll(KeyDerivation.CudaSeed(KeyDerivation.Child(key, StreamRegistry.StreamSeed, unchecked((long)entries))));
 }

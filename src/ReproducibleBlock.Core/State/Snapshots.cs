@@ -53,7 +53,8 @@ internal static class Snapshots
     /// <param name="sources">The generators to set.</param>
     /// <param name="streams">The continuing streams, which take the states the snapshot recorded.</param>
     /// <param name="warn">Receives the warning when CUDA state cannot be restored on this machine.</param>
-    public static Seeding Restore(SnapshotData snapshot, Seeding? seeding, ScopeStack stack, Sources sources, StreamRegistry streams, Action<string> warn)
+    /// <param name="enteredNow">The innermost open block was entered just now by a waiting Resume.</param>
+    public static Seeding Restore(SnapshotData snapshot, Seeding? seeding, ScopeStack stack, Sources sources, StreamRegistry streams, Action<string> warn, bool enteredNow)
     {
         if (snapshot.Current.Cpu.Length != sources.Cpu.StateSize)
         {
@@ -62,6 +63,7 @@ internal static class Snapshots
                 nameof(snapshot));
         }
         CheckSamePath(snapshot, seeding, stack);
+        CheckRebuilt(snapshot, stack, enteredNow);
         if (snapshot.Environment is { } captured)
         {
             IReadOnlyList<string> differences = ReproducibleEnvironment.Current(seeding?.RootSeed, seeding?.Derivation.Kind).DifferencesFrom(captured, includeSeeding: false);
@@ -140,6 +142,38 @@ internal static class Snapshots
         if (same && stack.Depth > 0)
             same = seeding is not null && seeding.RootSeed == snapshot.RootSeed && seeding.Derivation.Kind == snapshot.Derivation;
         return same;
+    }
+
+    /// <summary>
+    /// A snapshot's instance counters say how many woven constructors (instance blocks) had run at each level when it
+    /// was captured; restoring them before this process has built as many would give the constructions still to come
+    /// (a model built after Restore) the ordinals of later ones, and every one of their streams other keys.
+    /// </summary>
+    private static void CheckRebuilt(SnapshotData snapshot, ScopeStack stack, bool enteredNow)
+    {
+        for (int level = -1; level < stack.Depth; level++)
+        {
+            BlockFrame frame = level < 0 ? stack.Root : stack[level];
+            FrameData captured = level < 0 ? snapshot.Root : snapshot.Frames[level];
+            foreach (KeyValuePair<long, long> count in captured.InstanceCounts)
+            {
+                long built = frame.InstanceOrdinal(count.Key);
+                if (built >= count.Value)
+                    continue;
+                string where = level < 0 ? "outside every block" : $"inside block {frame.BlockSeed}";
+                if (enteredNow && level == stack.Depth - 1)
+                {
+                    throw new InvalidOperationException(
+                        $"The snapshot was captured after {count.Value} instance block(s) with seed {count.Key} (woven constructors) had been entered {where}; Resume "
+                        + $"applies it as block {frame.BlockSeed} is entered, before its body builds them again, so they would get other keys and lose their streams. "
+                        + "Call Reproducible.Restore inside the block, after building, at the point where the snapshot was captured (or capture outside the block).");
+                }
+                throw new InvalidOperationException(
+                    $"The snapshot was captured after {count.Value} instance block(s) with seed {count.Key} (woven constructors) had been entered {where}, and this "
+                    + $"process has entered {built} there so far: it is being restored before the code that builds them ran again, so they would get other keys and "
+                    + "lose their streams. Build the model (and whatever else was built before the checkpoint) first, then call Restore or Resume.");
+            }
+        }
     }
 
     /// <summary>A snapshot restores counters and saved states of the open blocks, so the same blocks must be open.</summary>

@@ -1,0 +1,333 @@
+using System;
+using System.Threading;
+using ReproducibleBlock.Tracing;
+
+namespace ReproducibleBlock.State;
+
+/// <summary>Entering and leaving blocks: the order of each operation's steps.</summary>
+internal sealed partial class BlockRuntime
+{
+    /// <remarks>
+    /// All or nothing without an extra state read: everything that can refuse runs before anything moves, the
+    /// derivation sets CUDA (the step that can fail) before the CPU and managed generators, and the bookkeeping
+    /// (instance counter, frame, flow) is committed last. A block that restores on exit has read the state anyway, so
+    /// a failure there puts every generator back; otherwise a failure on CUDA device n leaves devices before it at
+    /// the block's seed.
+    /// </remarks>
+    /// <param name="blockSeed">The block's seed.</param>
+    /// <param name="restoreOnExit">Whether leaving the block puts every generator back.</param>
+    /// <param name="instance">An instance block (its ordinal counts the blocks with its seed entered under the same parent).</param>
+    /// <param name="name">The woven member's name, for traces and refusals; null for a hand-written block.</param>
+    /// <param name="woven">A woven method's or constructor's block: on a flow that does not own the open blocks it runs
+    /// passively (see <see cref="PassiveCall"/>); a hand-written block is refused there.</param>
+    public BlockScope Enter(long blockSeed, bool restoreOnExit, bool instance, string? name = null, bool woven = false) =>
+        Enter<TraceChecked>(blockSeed, restoreOnExit, instance, name, woven);
+
+    /// <summary><see cref="Enter"/> compiled without the tracing check: the benchmarks' baseline for what the check costs.</summary>
+    internal BlockScope EnterSkippingTraceCheck(long blockSeed, bool restoreOnExit, bool instance) =>
+        Enter<TraceSkipped>(blockSeed, restoreOnExit, instance, name: null, woven: false);
+
+    private BlockScope Enter<TSwitch>(long blockSeed, bool restoreOnExit, bool instance, string? name, bool woven)
+        where TSwitch : struct, ITraceSwitch
+    {
+        lock (_gate)
+        {
+            Seeding seeding = _seeding ?? throw new InvalidOperationException(
+                $"{BlockDescription(blockSeed, name)} was entered before any seed was set. Call Reproducible.SetSeed(seed) once at the start of the program, before the first block.");
+            if (PassiveReasonHere() is { } reason)
+            {
+                return woven
+                    ? BeginPassive(blockSeed, BlockDescription(blockSeed, name), reason)
+                    : throw new InvalidOperationException(PassiveRefusal(BlockDescription(blockSeed, name), reason));
+            }
+            seeding.Derivation.CheckBlockSeed(blockSeed);
+
+            Sources sources = Sources();
+            BlockFrame parent = _stack.Top;
+            long ordinal = instance ? parent.InstanceOrdinal(blockSeed) : 0;
+            ulong key = KeyDerivation.Child(parent.Key, blockSeed, ordinal);
+            BlockFrame frame = _stack.Next();
+            if (restoreOnExit)
+                sources.Read(frame.Saved ??= sources.NewState());
+            TraceWriter? tracer = default(TSwitch).On ? _trace.Tracer : null;
+            Fingerprint before = tracer is null ? default : _trace.Read(sources, restoreOnExit ? frame.Saved : null);
+            try
+            {
+                seeding.Derivation.Enter(sources, key, blockSeed);
+            }
+            catch
+            {
+                if (restoreOnExit)
+                    sources.Undo(frame.Saved!);
+                throw;
+            }
+
+            _writes++;
+            if (instance)
+                parent.CountInstance(blockSeed);
+            var scope = new BlockScope(this, blockSeed, restoreOnExit);
+            frame.Open(scope, blockSeed, ordinal, key, restoreOnExit);
+            _stack.Push(scope);
+            bool resumedHere = _resume.DueAt(_stack, seeding) is { } due && ResumeOnEntry(due, seeding, sources, parent, blockSeed, instance);
+            if (tracer is not null)
+            {
+                // Keyed entry wrote the CPU state through the write buffer: hash that instead of reading it back.
+                bool cpuJustWritten = !resumedHere && seeding.Derivation.Kind == BlockDerivation.Keyed && sources.Cpu.HasKnownLayout;
+                _trace.Enter(tracer, frame, parent, Segment(blockSeed, ordinal), name, instance ? "instance" : "block", before, sources, cpuJustWritten);
+            }
+            return scope;
+        }
+    }
+
+    /// <summary>
+    /// Enters <paramref name="owner"/>'s continuing block: its own stream, resumed where its last exit left it (the first
+    /// entry starts from the state derived from its key), and on exit saved and the enclosing stream put back. An entry
+    /// while the owner's block is already open continues the live stream (<see cref="StreamBlocks"/>).
+    /// </summary>
+    public BlockScope EnterStream(object owner, string? name = null)
+    {
+        lock (_gate)
+        {
+            if (_seeding is null)
+            {
+                throw new InvalidOperationException(
+                    $"{StreamDescription(owner, name)} was entered before any seed was set. Call Reproducible.SetSeed(seed) once at the start of the program.");
+            }
+            if (PassiveReasonHere() is { } reason)
+                return BeginPassive(StreamRegistry.StreamSeed, StreamDescription(owner, name), reason);
+            Sources sources = Sources();
+            BlockFrame parent = _stack.Top;
+            ContinuingStream? stream = _streams.Find(owner);
+            BlockFrame frame = _stack.Next();
+            var scope = new BlockScope(this, StreamRegistry.StreamSeed, restoreOnExit: true);
+            TraceWriter? tracer = _trace.Tracer;
+            if (stream?.OpenFrame is not null)
+            {
+                Fingerprint outside = tracer is null ? default : _trace.Read(sources, state: null);
+                StreamBlocks.Reenter(_stack, sources, frame, stream, scope);
+                _writes++;
+                _stack.Push(scope);
+                if (tracer is not null)
+                    _trace.Enter(tracer, frame, parent, StreamSegment(stream.Key), name, "continuing", outside, sources, cpuJustWritten: false);
+                return scope;
+            }
+            ulong key = stream?.Key ?? _streams.NextKey(parent.Key);
+            StreamBlocks.Switch(sources, frame, stream, key, stream is null ? _streams.StateForClaim(key) : null);
+            _writes++;
+            stream ??= _streams.Claim(owner, _stack.PathOf(_stack.Depth - 1), parent.Key);
+            stream.Entries++;
+            stream.RestoredUnused = false;
+            frame.Open(scope, StreamRegistry.StreamSeed, stream.Path[^1].Ordinal, key, restoreOnExit: true);
+            frame.Stream = stream;
+            stream.OpenFrame = frame;
+            _stack.Push(scope);
+            if (tracer is not null)
+                _trace.Enter(tracer, frame, parent, StreamSegment(key), name, "continuing", Fingerprint.Of(frame.Saved!), sources, sources.Cpu.HasKnownLayout);
+            return scope;
+        }
+    }
+
+    private static string StreamSegment(ulong key) => "~" + key.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Gives <paramref name="owner"/>, built inside its woven constructor's block, the stream of that construction path.</summary>
+    public void RegisterStream(object owner)
+    {
+        lock (_gate)
+        {
+            if (_seeding is null || _streams.Find(owner) is not null || _stack.ThisThread.PassiveDepth > 0)
+                return;
+            CheckSameFlow($"Registering the stream of a {owner.GetType().Name}");
+            _streams.Claim(owner, _stack.PathOf(_stack.Depth - 1), _stack.Top.Key);
+        }
+    }
+
+    /// <summary>Leaves the block of <paramref name="scope"/>; does nothing when it is not open.</summary>
+    public void Exit(BlockScope scope) => Exit<TraceChecked>(scope);
+
+    /// <summary><see cref="Exit"/> compiled without the tracing check (benchmarks' baseline).</summary>
+    internal void ExitSkippingTraceCheck(BlockScope scope) => Exit<TraceSkipped>(scope);
+
+    private void Exit<TSwitch>(BlockScope scope)
+        where TSwitch : struct, ITraceSwitch
+    {
+        if (scope.Passive is { } passive)
+        {
+            EndPassive(passive);
+            return;
+        }
+        lock (_gate)
+        {
+            int index = _stack.IndexOf(scope);
+            if (index < 0)
+                return;
+            CloseLeftOpenAbove(index, scope);
+            _stack.CheckOwnedByThisFlow(scope);
+            BlockFrame frame = _stack[index];
+            _resume.CheckLeaving(_stack, index, frame, Warn);
+            TraceWriter? tracer = default(TSwitch).On ? _trace.Tracer : null;
+            Fingerprint ending = tracer is not null && frame.Stream is null ? _trace.Read(Sources(), state: null) : default;
+            if (frame.Stream is not null)
+            {
+                RngState ended = StreamBlocks.Leave(_stack, Sources(), index, frame);
+                if (tracer is not null)
+                    ending = Fingerprint.Of(ended);
+                _writes++;
+            }
+            else if (frame.Reentered is not null)
+            {
+                StreamBlocks.LeaveReentry(_stack, Sources(), frame);
+                _writes++;
+            }
+            else if (frame.RestoreOnExit)
+            {
+                Sources sources = Sources();
+                // CUDA first, the step that can fail: a failed exit then leaves the block open with nothing moved.
+                sources.Cuda.ContinueAfterRestoringExit(_stack.ParentOf(index));
+                sources.Apply(frame.Saved!, alreadyValid: true);
+                _writes++;
+            }
+            tracer?.Exit(frame.TracePath, frame.TraceName, ending);
+            _stack.Pop();
+        }
+    }
+
+    /// <summary>
+    /// Blocks are left in the reverse order of entry. Frames the library entered for woven code that an exception left
+    /// open (a module stream entered by a hook whose <c>forward</c> threw) are closed by the exit of the block around
+    /// them; any other open block inside is a programming error.
+    /// </summary>
+    private void CloseLeftOpenAbove(int index, BlockScope scope)
+    {
+        for (int i = _stack.Depth - 1; i > index; i--)
+        {
+            if (!_stack[i].ClosedByEnclosingExit)
+            {
+                throw new InvalidOperationException(
+                    $"Block {scope.BlockSeed} cannot be left while block {_stack.Top.BlockSeed}, entered inside it, is still open. "
+                    + "Blocks are left in the reverse order of entry: dispose the inner block first (a using statement does this).");
+            }
+        }
+        while (_stack.Depth - 1 > index)
+            Exit<TraceChecked>(_stack.Top.Owner!);
+    }
+
+    /// <summary>Why a woven call of the calling flow must run passively now; null when it may switch the generators.</summary>
+    private PassiveReason? PassiveReasonHere()
+    {
+        FlowThread self = _stack.ThisThread;
+        if (self.PassiveDepth > 0)
+            return self.Passive!.Reason;
+        if (_loading.Covers(_stack.FlowValue) || SampleStream.IsLoadingOnThisThread)
+            return PassiveReason.DataLoading;
+        if (_passiveCalls > 0)
+            return PassiveReason.Concurrent;
+        FlowVerdict verdict = _stack.Verdict();
+        if (verdict == FlowVerdict.Fork && !self.IsKnownForkOf(_stack.Top.Owner!))
+            verdict = AwaitForkVerdict(self);
+        return verdict switch
+        {
+            FlowVerdict.Owner => null,
+            FlowVerdict.Fork => PassiveReason.Fork,
+            _ => PassiveReason.OtherFlow,
+        };
+    }
+
+    /// <summary>Refuses <paramref name="what"/> unless no block is open or the calling flow owns the innermost one.</summary>
+    private void CheckSameFlow(string what)
+    {
+        FlowVerdict verdict = _stack.Verdict();
+        if (verdict == FlowVerdict.Fork && !_stack.ThisThread.IsKnownForkOf(_stack.Top.Owner!))
+            verdict = AwaitForkVerdict(_stack.ThisThread);
+        if (verdict != FlowVerdict.Owner)
+            throw new InvalidOperationException(_stack.RefusalText(what, verdict));
+    }
+
+    /// <summary>
+    /// The thread that entered the innermost block may be just returning from an await whose continuation runs here:
+    /// give it a moment (outside the lock) to leave the flow before calling this thread a fork. A thread blocked in a
+    /// wait (Task.Wait, a PLINQ or Parallel.For join) is not returning: that is a fork at once. A fork is remembered, so
+    /// a worker pays the wait once per block it was forked in.
+    /// </summary>
+    private FlowVerdict AwaitForkVerdict(FlowThread self)
+    {
+        long deadline = Environment.TickCount64 + 20;
+        var spin = new SpinWait();
+        FlowVerdict verdict = FlowVerdict.Fork;
+        while (verdict == FlowVerdict.Fork && !(_stack.Top.Owner!.EnteredOn?.IsBlockedInAWait ?? false) && Environment.TickCount64 < deadline)
+        {
+            Monitor.Exit(_gate);
+            try
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+            finally
+            {
+                Monitor.Enter(_gate);
+            }
+            verdict = _stack.Verdict();
+        }
+        if (verdict == FlowVerdict.Fork)
+            self.RememberForkOf(_stack.Top.Owner!);
+        return verdict;
+    }
+
+    private string PassiveRefusal(string what, PassiveReason reason) => reason switch
+    {
+        PassiveReason.Fork => _stack.RefusalText(what, FlowVerdict.Fork),
+        PassiveReason.OtherFlow => _stack.RefusalText(what, FlowVerdict.Other),
+        PassiveReason.DataLoading => $"{what} cannot be entered while a batch is loading (in Dataset.GetTensor, between the first and the last ReproducibleSampler.Resolve of "
+            + "the batch): it would move torch's global generators under the flow that waits for the batch. Draw from the sample's own stream instead: "
+            + "var sample = sampler.Resolve(index); torch.rand(..., generator: sample.Generator), and sample.Random for managed draws.",
+        _ => $"{what} cannot be entered while woven calls run on other threads at the same time: it would move torch's global generators under them. "
+            + "Wait for those calls to finish first.",
+    };
+
+    /// <summary>Starts a passive call (the outermost of its thread reads every generator's state, to compare at its end).</summary>
+    private BlockScope BeginPassive(long blockSeed, string description, PassiveReason reason)
+    {
+        FlowThread self = _stack.ThisThread;
+        if (self.PassiveDepth++ == 0)
+        {
+            Sources sources = Sources();
+            RngState before = self.PassiveBefore ??= sources.NewState();
+            sources.Read(before);
+            self.Passive = new PassiveCall(description, reason, before, _writes) { Thread = self };
+            _passiveCalls++;
+        }
+        return new BlockScope(this, blockSeed, restoreOnExit: false, self.Passive);
+    }
+
+    /// <summary>Ends a passive call; the outermost one throws when the generators moved during it without a write of the library's.</summary>
+    private void EndPassive(PassiveCall call)
+    {
+        FlowThread thread = call.Thread!;
+        if (--thread.PassiveDepth > 0)
+            return;
+        lock (_gate)
+        {
+            thread.Passive = null;
+            _passiveCalls--;
+            Sources sources = Sources();
+            RngState now = thread.PassiveAfter ??= sources.NewState();
+            sources.Read(now);
+            if (_writes == call.WritesAtEntry && call.Moved(now))
+                throw call.DrewRefusal();
+        }
+    }
+
+    /// <summary>Whether the tracing check is compiled in: a struct type argument, so the JIT drops the check where it is off.</summary>
+    private interface ITraceSwitch
+    {
+        bool On { get; }
+    }
+
+    private readonly struct TraceChecked : ITraceSwitch
+    {
+        public bool On => true;
+    }
+
+    private readonly struct TraceSkipped : ITraceSwitch
+    {
+        public bool On => false;
+    }
+}
