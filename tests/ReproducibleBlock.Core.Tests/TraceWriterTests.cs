@@ -54,7 +54,7 @@ public sealed class TraceWriterTests : RuntimeTest
             JsonElement header = JsonDocument.Parse(LinesNow(path).Single()).RootElement;
             string expected = typeof(TraceWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
             Assert.AreEqual(expected, header.GetProperty("library").GetString());
-            StringAssert.StartsWith(expected, "0.2.0");
+            StringAssert.StartsWith(expected, "0.3.0");
             DateTime started = DateTime.ParseExact(header.GetProperty("started").GetString()!, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
             Assert.IsTrue(started >= before && started <= DateTime.UtcNow.AddSeconds(1), started.ToString("O"));
         }
