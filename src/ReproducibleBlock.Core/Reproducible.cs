@@ -82,12 +82,19 @@ public static class Reproducible
     /// <returns>The open block; dispose it to save the stream and put the enclosing stream back as it was.</returns>
     /// <remarks>
     /// <para>
-    /// The first entry starts from a state derived from the owner's key, as a block does: the key of its construction
-    /// path when it was built in a woven constructor, otherwise the key of the n-th new stream entered under the block
-    /// open at its first call. Two instances of one type therefore have different streams, and the same model built
-    /// again after <see cref="SetSeed"/> has the same ones. CPU, managed and CUDA state all continue; where CUDA state
-    /// cannot be read (no libtorch_cuda exports), each call gets a fresh CUDA seed derived from the stream's key and
-    /// call count instead: isolated and repeatable, but not one continuous Philox stream.
+    /// The first entry starts from a state derived from the owner's key, as a block does. The key is claimed under an
+    /// anchor: the owner's woven constructor's block (its construction path), or else the block open at its first call;
+    /// the n-th claim under an anchor since <see cref="SetSeed"/> gets the n-th key there. So every live owner has a
+    /// stream of its own (two models built by two calls of one factory, in two folds, in two openings of one block), and
+    /// the same model built again after <see cref="SetSeed"/> has the same ones. CPU, managed and CUDA state all
+    /// continue; where CUDA state cannot be read (no libtorch_cuda exports), each call gets a fresh CUDA seed derived
+    /// from the stream's key and call count instead: isolated and repeatable, but not one continuous Philox stream.
+    /// </para>
+    /// <para>
+    /// Entered again while it is open (a <c>forward</c> calling <c>base.forward</c> or another overload, a recursion),
+    /// it continues the live stream. Entered on a thread that does not own the open blocks (another thread, a thread
+    /// forked off the owning flow, <c>Dataset.GetTensor</c> while a batch loads), it runs passively: it does not touch
+    /// the generators, and disposing it throws when the generators moved meanwhile (see the README's Threads section).
     /// </para>
     /// <para>
     /// <see cref="Capture"/> records every stream's state and <see cref="Restore"/> puts them back, so a resumed run
@@ -95,7 +102,10 @@ public static class Reproducible
     /// </para>
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="owner"/> is null.</exception>
-    /// <exception cref="InvalidOperationException"><see cref="SetSeed"/> has not been called, or another thread or asynchronous flow has a block open.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <see cref="SetSeed"/> has not been called; or, when the block is left, it ran passively on a thread that does not
+    /// own the open blocks and the generators moved meanwhile (a draw that no run can repeat).
+    /// </exception>
     public static BlockScope ContinuingBlock(object owner)
     {
         ArgumentNullException.ThrowIfNull(owner);
@@ -123,10 +133,17 @@ public static class Reproducible
     /// process or a new one, draws exactly what the uninterrupted run would have drawn.
     /// </summary>
     /// <param name="snapshot">A snapshot from <see cref="Capture"/> or <see cref="RngSnapshot.FromBytes"/>.</param>
-    /// <remarks>Call it where the snapshot was captured: outside every block, or inside the same blocks (after the same SetSeed).</remarks>
+    /// <remarks>
+    /// Call it where the snapshot was captured: outside every block, or inside the same blocks (after the same SetSeed),
+    /// after building again what was built before the capture (the model): its constructors' instance blocks must have
+    /// been entered as often as the snapshot counted, so that what is built afterwards gets the captured run's keys.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="snapshot"/> is null.</exception>
     /// <exception cref="ArgumentException">The snapshot was captured with a libtorch whose CPU state has another size.</exception>
-    /// <exception cref="InvalidOperationException">The open blocks differ from those open at capture, or another flow has a block open.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The open blocks differ from those open at capture; this process has entered fewer instance blocks (woven
+    /// constructors) than the snapshot counted at some level (build the model first); or another flow has a block open.
+    /// </exception>
     public static void Restore(RngSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -141,8 +158,8 @@ public static class Reproducible
     /// </summary>
     /// <param name="snapshot">A snapshot from <see cref="Capture"/> or <see cref="RngSnapshot.FromBytes"/>.</param>
     /// <remarks>
-    /// Call it after <see cref="SetSeed"/>, with the same seed and derivation as the captured run, before running the
-    /// code again. <see cref="IsResumePending"/> tells whether it is still waiting for its blocks. Entering the block
+    /// Call it after <see cref="SetSeed"/>, with the same seed and derivation as the captured run, and after building
+    /// the model again (a snapshot captured after woven constructors ran is refused until as many have run here). <see cref="IsResumePending"/> tells whether it is still waiting for its blocks. Entering the block
     /// that completes the path restores everything the snapshot holds, exactly as <see cref="Restore"/> called inside
     /// that block would.
     /// </remarks>
@@ -150,8 +167,10 @@ public static class Reproducible
     /// <exception cref="ArgumentException">The snapshot was captured with a libtorch whose CPU state has another size.</exception>
     /// <exception cref="InvalidOperationException">
     /// The snapshot was captured inside blocks and <see cref="SetSeed"/> was not called with its seed and derivation
-    /// (its blocks could never be entered), Resume is called as deep as or deeper than the blocks open at capture, or
-    /// another thread or asynchronous flow has a block open. A SetSeed or Restore after Resume drops the waiting
+    /// (its blocks could never be entered), Resume is called as deep as or deeper than the blocks open at capture, this
+    /// process has entered fewer instance blocks than the snapshot counted (when it restores at once; a snapshot that
+    /// waits is refused, the same way, by the entry of its innermost block when that block built instances before the
+    /// capture), or another thread or asynchronous flow has a block open. A SetSeed or Restore after Resume drops the waiting
     /// snapshot (SetSeed with a warning), and leaving the snapshot's outermost block without applying it warns.
     /// </exception>
     public static void Resume(RngSnapshot snapshot)

@@ -309,7 +309,17 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     /// The sample's stream. Its generators belong to the calling thread and are set to this sample's state: draw from
     /// them before this thread resolves another sample.
     /// </returns>
-    /// <exception cref="InvalidOperationException">No epoch has started yet: enumerate the sampler first (the <c>DataLoader</c> does).</exception>
+    /// <remarks>
+    /// Call it first in <c>GetTensor</c>, once for each sample loaded, and draw everything from the stream: while a batch
+    /// loads (from its hand-out to its last <c>Resolve</c>) nothing may move torch's global generators, and woven calls
+    /// made there run passively (they are refused if they draw).
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">
+    /// No epoch has started yet: enumerate the sampler first (the <c>DataLoader</c> does). Or, from the batch's last
+    /// <c>Resolve</c>: torch's global generator (or <see cref="Reproducible.Random"/>) moved while the batch loaded (a
+    /// <c>GetTensor</c> drew from it; the message names the dataset). Or the sampler's epoch was loaded whole and
+    /// <c>Resolve</c> goes on being called (the loader does not take its order from this sampler).
+    /// </exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not an index of this sampler.</exception>
     public SampleStream Resolve(long index)
     {
