@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.State;
 using static TorchSharp.torch;
 
 namespace ReproducibleBlock.Tests;
@@ -32,19 +33,11 @@ public sealed class ConcurrentCallTests : RuntimeTest
 
         public bool Dropout { get; }
 
-        /// <summary>Set while a call waits inside its block, and waited for before it draws (to make two calls overlap).</summary>
-        public (ManualResetEventSlim Inside, ManualResetEventSlim Go)? Gate { get; set; }
-
         public float[] Forward(Tensor x)
         {
             using (Reproducible.ContinuingBlock(this))
             using (var scope = NewDisposeScope())
             {
-                if (Gate is { } gate && Thread.CurrentThread.Name == "first")
-                {
-                    gate.Inside.Set();
-                    gate.Go.Wait();
-                }
                 Tensor y = _layer.forward(x);
                 if (Dropout)
                     y = nn.functional.dropout(y, 0.5, training: true);
@@ -108,23 +101,68 @@ public sealed class ConcurrentCallTests : RuntimeTest
     }
 
     [TestMethod]
-    public void ACallThatDrawsWhileAnotherThreadsCallIsInside_IsRefusedNamingTheModule()
+    public void ACallThatDrawsOnAnotherThreadWhileTheOwnersCallIsInside_IsRefusedNamingTheModule()
     {
         Reproducible.SetSeed(5);
         using var net = new Net(dropout: true);
-        using var inside = new ManualResetEventSlim();
-        using var go = new ManualResetEventSlim();
-        net.Gate = (inside, go);
         Tensor x = ones(32);
-        var first = new Thread(() => net.Forward(x)) { Name = "first" };
-        first.Start();
-        inside.Wait(); // the first call is inside its continuing block, on its thread
-        InvalidOperationException refusal = Assert.ThrowsExactly<InvalidOperationException>(() => Task.Run(() => net.Forward(x)).GetAwaiter().GetResult());
-        go.Set();
-        first.Join();
+        Exception? refusal = null;
+        using (Reproducible.ContinuingBlock(net)) // the owning flow is inside the module's block
+        {
+            var other = new Thread(() =>
+            {
+                try
+                {
+                    net.Forward(x);
+                }
+                catch (Exception e)
+                {
+                    refusal = e;
+                }
+            });
+            using (ExecutionContext.SuppressFlow())
+                other.Start(); // another flow, not a fork of this one
+            other.Join();
+        }
+        Assert.IsInstanceOfType<InvalidOperationException>(refusal);
         StringAssert.StartsWith(refusal.Message, "The continuing block of a Net drew random numbers from torch's global generator");
         StringAssert.Contains(refusal.Message, "does not own the open blocks");
         StringAssert.Contains(refusal.Message, "reproducible only when they draw nothing");
+    }
+
+    [TestMethod]
+    public void AWovenCallOnAThreadThatNeverSawSetSeed_RunsPassivelyOutsideEveryBlockToo()
+    {
+        // The level outside every block belongs to the flow that called SetSeed: 0.2 let another thread's model call
+        // take the generators there (and the owning flow's next block then ran under it).
+        Reproducible.SetSeed(5);
+        using var quiet = new Net(dropout: false);
+        using var noisy = new Net(dropout: true);
+        Tensor x = ones(32);
+        Exception? Run(Net net)
+        {
+            Exception? thrown = null;
+            var other = new Thread(() =>
+            {
+                try
+                {
+                    net.Forward(x);
+                }
+                catch (Exception e)
+                {
+                    thrown = e;
+                }
+            });
+            using (ExecutionContext.SuppressFlow())
+                other.Start();
+            other.Join();
+            return thrown;
+        }
+        byte[] before = Draws.CpuState();
+        Assert.IsNull(Run(quiet));
+        CollectionAssert.AreEqual(before, Draws.CpuState());
+        Assert.IsNull(BlockRuntime.Shared.FindStreamForTests(quiet)!.State, "its stream was not entered");
+        StringAssert.Contains(Run(noisy)?.Message, "drew random numbers");
     }
 
     [TestMethod]
@@ -162,7 +200,7 @@ public sealed class ConcurrentCallTests : RuntimeTest
         {
             Exception? refusal = OnAForkedThread(() => { using (Reproducible.Block(2)) { } });
             Assert.IsInstanceOfType<InvalidOperationException>(refusal);
-            StringAssert.Contains(refusal.Message, "Block 2 cannot run on this thread: it was forked off the flow that entered block 1");
+            StringAssert.Contains(refusal.Message, "Block 2 cannot run on this thread: it was forked off the flow that owns block 1");
             StringAssert.Contains(refusal.Message, "draw from the sample's stream");
         }
     }

@@ -9,14 +9,16 @@ namespace ReproducibleBlock.Tests;
 
 /// <summary>
 /// The sampler state's byte layout, written here independently ("RBLKSAMP" | u16 version | i64 count | u8 shuffle |
-/// i64 stream seed | i64 epochs started | u8 has epoch | [i64 number | u64 key | i64 next | i64 × count order] |
-/// u64 XXH64 of everything before), and a correctly checksummed payload for each check the reader makes.
+/// i64 stream seed | i64 epochs started | u8 has epoch | [i64 number | u64 key | i64 next | i64 × count order |
+/// u8 ended (version 2 only)] | u64 XXH64 of everything before), and a correctly checksummed payload for each check
+/// the reader makes. Version 1 (0.2) had no ended flag: an epoch whose indices were all taken was over.
+/// </summary>
 /// </summary>
 [TestClass]
 public sealed class SamplerStateFormatTests : RuntimeTest
 {
     private sealed record Layout(long Count = 4, byte Shuffle = 1, long StreamSeed = 0, long Started = 2, byte HasEpoch = 1,
-        long Number = 1, ulong Key = 0xABCDEF, long Next = 2, long[]? Order = null, ushort Version = 1, byte[]? Extra = null)
+        long Number = 1, ulong Key = 0xABCDEF, long Next = 2, long[]? Order = null, ushort Version = 2, byte Ended = 0, byte[]? Extra = null)
     {
         public byte[] Bytes(bool seal = true)
         {
@@ -35,6 +37,8 @@ public sealed class SamplerStateFormatTests : RuntimeTest
                 I64(Next);
                 foreach (long index in Order ?? [2, 0, 3, 1])
                     I64(index);
+                if (Version >= 2)
+                    bytes.Add(Ended);
             }
             bytes.AddRange(Extra ?? []);
             byte[] body = [.. bytes];
@@ -101,7 +105,8 @@ public sealed class SamplerStateFormatTests : RuntimeTest
     [TestMethod]
     public void EachCheck_RefusesACraftedState()
     {
-        Rejected(new Layout(Version: 2), "format version 2");
+        Rejected(new Layout(Version: 3), "format version 3");
+        Rejected(new Layout(Ended: 2), "end-of-epoch flag is neither 0 nor 1");
         Rejected(new Layout(Count: 5, Order: [0, 1, 2, 3, 4]), "a sampler of 5 samples");
         Rejected(new Layout(Shuffle: 0), "shuffle: False");
         Rejected(new Layout(StreamSeed: 1), "stream seed 1");
@@ -127,15 +132,39 @@ public sealed class SamplerStateFormatTests : RuntimeTest
     }
 
     [TestMethod]
-    public void AStateAtTheEndOfAnEpoch_StartsTheNextOne()
+    public void AStateOfAnEpochWhoseLoopIsOver_StartsTheNextOne()
     {
         Reproducible.SetSeed(3);
         var loaded = new ReproducibleSampler(4);
-        loaded.LoadState(new Layout(Next: 4).Bytes());
+        loaded.LoadState(new Layout(Next: 4, Ended: 1).Bytes());
         Assert.AreEqual(2L, loaded.NextEpoch);
         Assert.AreEqual(4L, loaded.PositionInEpoch);
         Assert.AreEqual(4, loaded.ToArray().Length);
         Assert.AreEqual(3L, loaded.EpochsStarted);
+    }
+
+    [TestMethod]
+    public void AStateTakenInTheLastBatch_ContinuesItsEpoch_WhichGivesNoMore()
+    {
+        // All indices taken, the loop not over: the epoch's end-of-epoch code has not run, and runs when resumed.
+        Reproducible.SetSeed(3);
+        var loaded = new ReproducibleSampler(4);
+        loaded.LoadState(new Layout(Next: 4, Ended: 0).Bytes());
+        Assert.AreEqual(1L, loaded.NextEpoch);
+        Assert.AreEqual(0, loaded.ToArray().Length);
+        Assert.AreEqual(2L, loaded.EpochsStarted);
+        Assert.AreEqual(2L, loaded.NextEpoch, "that enumeration ended the epoch");
+    }
+
+    [TestMethod]
+    [DataRow(2L, 1L, DisplayName = "mid-epoch: continues it")]
+    [DataRow(4L, 2L, DisplayName = "all taken: the next epoch")]
+    public void AVersionOneState_IsRead_AsZeroPointTwoMeantIt(long next, long nextEpoch)
+    {
+        Reproducible.SetSeed(3);
+        var loaded = new ReproducibleSampler(4);
+        loaded.LoadState(new Layout(Version: 1, Next: next).Bytes());
+        Assert.AreEqual(nextEpoch, loaded.NextEpoch);
     }
 
     [TestMethod]

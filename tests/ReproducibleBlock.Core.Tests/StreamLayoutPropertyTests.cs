@@ -36,8 +36,13 @@ public sealed class StreamLayoutPropertyTests : RuntimeTest
         (1, Gen.Const((Op)new Collect())),
         (2, Gen.Const((Op)new CheckSnapshot())));
 
+    /// <summary>With a finalizer, as TorchSharp's modules have: collected in two steps, which the registry must follow.</summary>
     private sealed class Owner
     {
+        ~Owner()
+        {
+        }
+
         public long[] Forward(int depth)
         {
             using (Reproducible.ContinuingBlock(this))

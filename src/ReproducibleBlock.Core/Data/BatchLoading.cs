@@ -15,9 +15,10 @@ namespace ReproducibleBlock;
 /// TorchSharp's <c>DataLoader</c> takes a batch's indices from the sampler on the calling flow, then runs
 /// <c>Dataset.GetTensor</c> for them on its workers (PLINQ, one partition on the caller's thread) while that flow waits.
 /// So the positions the sampler hands out in one go form a batch, and from the batch's first <c>Resolve</c> to its last,
-/// nothing may move the global generators: a sample's augmentation must come from its own stream. During that window,
-/// woven calls of the loading flow run passively (<see cref="LoadingWindows"/>); at its end, the generators are compared
-/// with their state when the batch was handed out.
+/// nothing may move the global generators: a sample's augmentation must come from its own stream. At the batch's last
+/// <c>Resolve</c>, the generators are compared with their state when the batch was handed out. (Woven calls made while
+/// a batch loads run passively: on the workers, forked off the loading flow, and in the <c>GetTensor</c> calls the
+/// loading flow runs itself, which <see cref="InItsOwnScope"/> recognises.)
 /// </para>
 /// <para>
 /// What this cannot see: draws made after the batch's last <c>Resolve</c> (in the last sample's <c>GetTensor</c>), and
@@ -34,7 +35,6 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
     private long _end;
     private bool[] _resolved = new bool[16];
     private int _resolvedCount;
-    private bool _windowOpen;
     private long _batchNumber = -1;
     private (ulong Writes, Fingerprint State) _handedOutMark;
     private TorchSharp.DisposeScope? _handOutScope;
@@ -51,7 +51,6 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
             _handOutScope = scope;
             if (!ReferenceEquals(epoch, _epoch))
             {
-                CloseWindow();
                 _epoch = epoch;
                 _epochNumber = epochNumber;
                 _batchNumber = -1;
@@ -72,7 +71,6 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
 
     private void StartBatch(long position)
     {
-        CloseWindow();
         _batchNumber++;
         _start = _end = position;
         Array.Clear(_resolved);
@@ -88,8 +86,6 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
             if (!ReferenceEquals(epoch, _epoch))
                 return;
             _epochHandedOut = exhausted;
-            if (!exhausted)
-                CloseWindow();
         }
     }
 
@@ -123,14 +119,8 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
             if (position >= _start && position < _end && !_resolved[position - _start])
             {
                 _resolved[position - _start] = true;
-                if (++_resolvedCount == 1)
+                if (++_resolvedCount == _end - _start)
                 {
-                    _windowOpen = true;
-                    BlockRuntime.Shared.OpenLoadingWindow(this, BlockRuntime.Shared.FlowValue);
-                }
-                if (_resolvedCount == _end - _start)
-                {
-                    CloseWindow();
                     batchLoaded = true;
                     _epochLoaded = _epochHandedOut;
                 }
@@ -146,14 +136,6 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
         }
         if (batchLoaded)
             CheckGeneratorsStill(batch);
-    }
-
-    private void CloseWindow()
-    {
-        if (!_windowOpen)
-            return;
-        _windowOpen = false;
-        BlockRuntime.Shared.CloseLoadingWindow(this);
     }
 
     /// <summary>The generators must be where they were when the batch was handed out: the loading flow waited meanwhile.</summary>

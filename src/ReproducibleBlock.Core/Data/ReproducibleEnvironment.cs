@@ -204,7 +204,7 @@ public sealed class ReproducibleEnvironment
 
         Compare("libtorch", LibTorchVersion, other.LibTorchVersion, "kernels and their numerics change between versions");
         Compare("TorchSharp", TorchSharpVersion, other.TorchSharpVersion, "the bindings and their defaults");
-        Compare("ReproducibleBlock", ReproducibleBlockVersion, other.ReproducibleBlockVersion, "streams move only in minor versions, per the changelog");
+        Compare("ReproducibleBlock", MinorVersion(ReproducibleBlockVersion), MinorVersion(other.ReproducibleBlockVersion), "streams move only in minor versions, per the changelog");
         Compare("CPU capability", CpuCapability, other.CpuCapability, "vectorised float kernels round differently");
         Compare("CPU vendor", CpuVendor, other.CpuVendor, "dropout masks are drawn through MKL on Intel CPUs only");
         Compare("CUDA", CudaVersion, other.CudaVersion, "CUDA kernels change between versions");
@@ -295,6 +295,13 @@ public sealed class ReproducibleEnvironment
         {
             throw new FormatException($"The snapshot's environment record has a value that does not parse: {e.Message}", e);
         }
+    }
+
+    /// <summary>"0.3" from "0.3.1" or "0.3.0-ci.12.1": the part of a version whose change may move streams.</summary>
+    internal static string MinorVersion(string version)
+    {
+        string[] parts = version.Split('.', '-', '+');
+        return parts.Length >= 2 ? $"{parts[0]}.{parts[1]}" : version;
     }
 
     /// <summary>".NET 10" from ".NET 10.0.12" (<see cref="RuntimeInformation.FrameworkDescription"/>); the text itself when it has no version.</summary>

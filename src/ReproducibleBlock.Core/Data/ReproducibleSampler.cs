@@ -45,13 +45,14 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     }
 
     private static ReadOnlySpan<byte> Magic => "RBLKSAMP"u8;
-    private const ushort FormatVersion = 1;
+    private const ushort FormatVersion = 2;
 
     private readonly object _gate = new();
     private readonly BatchLoading _loading;
     private Epoch? _current;
     private long _epochsStarted;
     private long _handedOut; // positions of the current epoch the DataLoader has taken
+    private volatile bool _currentEnded; // the current epoch's enumerator was disposed: the DataLoader's loop over it is over
     private Epoch? _resumeAt; // loaded by LoadState: the next enumeration continues it
     private long _resumePosition;
 
@@ -99,6 +100,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             if (_resumeAt is { } resumed)
             {
                 _current = resumed;
+                _currentEnded = false;
                 _resumeAt = null;
                 Volatile.Write(ref _handedOut, _resumePosition);
                 return HandOut(resumed, _resumePosition);
@@ -112,6 +114,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             long number = _epochsStarted;
             epoch = new Epoch(number, KeyDerivation.Epoch(blockKey, StreamSeed, number), order);
             _current = epoch;
+            _currentEnded = false;
             Volatile.Write(ref _handedOut, 0);
             Interlocked.Increment(ref _epochsStarted);
         }
@@ -119,29 +122,52 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     }
 
     /// <summary>The epoch's indices from <paramref name="position"/> on, counting what the DataLoader takes.</summary>
-    private IEnumerator<long> HandOut(Epoch epoch, long position)
+    private IEnumerator<long> HandOut(Epoch epoch, long position) => new EpochEnumerator(this, epoch, position);
+
+    /// <summary>
+    /// Hands out one epoch's indices. The epoch's enumeration ends when the enumerator is disposed (the DataLoader's
+    /// loop is over, whole or cut short), not when the last index is taken: a checkpoint taken in the last batch's body
+    /// is still inside the epoch, whose end-of-epoch code has not run yet.
+    /// </summary>
+    private sealed class EpochEnumerator(ReproducibleSampler sampler, Epoch epoch, long position) : IEnumerator<long>
     {
-        bool exhausted = false;
-        try
+        private long _next = position;
+        private bool _disposed;
+
+        public long Current { get; private set; }
+
+        object IEnumerator.Current => Current;
+
+        public bool MoveNext()
         {
-            for (long next = position; next < epoch.Order.LongLength; next++)
+            if (_disposed || _next >= epoch.Order.LongLength)
+                return false;
+            if (!ReferenceEquals(Volatile.Read(ref sampler._current), epoch))
             {
-                if (!ReferenceEquals(Volatile.Read(ref _current), epoch))
-                {
-                    throw new InvalidOperationException(
-                        $"Epoch {epoch.Number} of this sampler was still being taken when another epoch started or a state was loaded: enumerating the sampler "
-                        + "starts an epoch (LINQ's ToList or foreach on it does too), and the streams of the samples still to come would be the new epoch's. "
-                        + "Enumerate it once per epoch, through the DataLoader.");
-                }
-                Volatile.Write(ref _handedOut, next + 1);
-                _loading.HandedOut(epoch, epoch.Number, next);
-                yield return epoch.Order[next];
+                throw new InvalidOperationException(
+                    $"Epoch {epoch.Number} of this sampler was still being taken when another epoch started or a state was loaded: enumerating the sampler "
+                    + "starts an epoch (LINQ's ToList or foreach on it does too), and the streams of the samples still to come would be the new epoch's. "
+                    + "Enumerate it once per epoch, through the DataLoader.");
             }
-            exhausted = true;
+            Volatile.Write(ref sampler._handedOut, _next + 1);
+            sampler._loading.HandedOut(epoch, epoch.Number, _next);
+            Current = epoch.Order[_next++];
+            return true;
         }
-        finally
+
+        public void Reset() => throw new NotSupportedException("An epoch of a ReproducibleSampler is enumerated once; enumerate the sampler again for the next epoch.");
+
+        public void Dispose()
         {
-            _loading.Ended(epoch, exhausted);
+            if (_disposed)
+                return;
+            _disposed = true;
+            lock (sampler._gate)
+            {
+                if (ReferenceEquals(sampler._current, epoch))
+                    sampler._currentEnded = true;
+            }
+            sampler._loading.Ended(epoch, exhausted: _next >= epoch.Order.LongLength);
         }
     }
 
@@ -159,17 +185,28 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     }
 
     /// <summary>
-    /// The sampler's position, for a checkpoint: how many epochs started, and the current epoch's order, key and how
-    /// many of its samples the <c>DataLoader</c> has taken. Call it between batches.
+    /// The sampler's position, for a checkpoint: how many epochs started, and the current epoch's order, key, how many
+    /// of its samples the <c>DataLoader</c> has taken, and whether its loop over the epoch is over. Call it between
+    /// batches: at the end of a batch's body (the last batch's too: the epoch then goes on, with its end-of-epoch code,
+    /// when resumed), or after the loop (the next enumeration then starts the next epoch, also after an epoch cut short).
     /// </summary>
     /// <returns>Versioned, checksummed bytes for <see cref="LoadState"/>.</returns>
-    public byte[] SaveState()
+    public byte[] SaveState() => SaveState(rewindTo: null);
+
+    /// <summary>
+    /// <see cref="SaveState()"/>, as if the current epoch's indices from <paramref name="rewindTo"/> on had not been
+    /// handed out yet (a batch taken whose body has not trained it).
+    /// </summary>
+    internal byte[] SaveState(long? rewindTo)
     {
         lock (_gate)
         {
             Epoch? epoch = _resumeAt ?? _current;
             long next = _resumeAt is not null ? _resumePosition : Volatile.Read(ref _handedOut);
-            long size = 8 + 2 + 8 + 1 + 8 + 8 + 1 + (epoch is null ? 0 : 8 + 8 + 8 + 8 * Count) + 8;
+            if (rewindTo is { } rewound && _resumeAt is null && rewound <= next)
+                next = rewound;
+            bool ended = _resumeAt is null && _currentEnded;
+            long size = 8 + 2 + 8 + 1 + 8 + 8 + 1 + (epoch is null ? 0 : 8 + 8 + 8 + 8 * Count + 1) + 8;
             byte[] bytes = new byte[checked((int)size)];
             var rest = bytes.AsSpan();
             Magic.CopyTo(rest);
@@ -190,6 +227,8 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
                 Put(ref rest, next);
                 foreach (long index in epoch.Order)
                     Put(ref rest, index);
+                rest[0] = ended ? (byte)1 : (byte)0;
+                rest = rest[1..];
             }
             int end = bytes.Length - 8;
             BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(end), XxHash64.HashToUInt64(bytes.AsSpan(0, end)));
@@ -204,9 +243,10 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     }
 
     /// <summary>
-    /// Puts the sampler back where <see cref="SaveState"/> recorded it: the next enumeration continues the saved epoch
-    /// from its next sample (TorchSharp's <c>DataLoader</c> cannot skip batches), with the same order and the same
-    /// per-sample streams; later epochs start as they would have. Restore <see cref="Reproducible"/>'s snapshot too,
+    /// Puts the sampler back where <see cref="SaveState()"/> recorded it: when the saved epoch's loop was not over, the
+    /// next enumeration continues it from its next sample (TorchSharp's <c>DataLoader</c> cannot skip batches; after its
+    /// last batch, it gives no more), with the same order and the same per-sample streams; otherwise the next enumeration
+    /// starts the next epoch. Later epochs start as they would have. States written by 0.2 (version 1) are read too. Restore <see cref="Reproducible"/>'s snapshot too,
     /// which holds the generator the next epochs' orders are drawn from.
     /// </summary>
     /// <exception cref="FormatException">The bytes are not an intact sampler state, or are one of a sampler with another count, shuffle or stream seed.</exception>
@@ -218,8 +258,8 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
         if (XxHash64.HashToUInt64(state[..end]) != BinaryPrimitives.ReadUInt64LittleEndian(state[end..]))
             throw new FormatException("The sampler state's checksum does not match its contents: the bytes were corrupted or truncated.");
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(state[8..]);
-        if (version != FormatVersion)
-            throw new FormatException($"This sampler state has format version {version}; this version of ReproducibleBlock reads version {FormatVersion}.");
+        if (version is not (1 or FormatVersion))
+            throw new FormatException($"This sampler state has format version {version}; this version of ReproducibleBlock reads versions 1 and {FormatVersion}.");
         ReadOnlySpan<byte> rest = state[10..end];
         long count = Take(ref rest);
         bool shuffle = rest[0] != 0;
@@ -238,12 +278,14 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
         rest = rest[1..];
         Epoch? epoch = null;
         long next = 0;
+        bool ended = false;
         if (hasEpoch)
         {
             long number = Take(ref rest);
             ulong key = unchecked((ulong)Take(ref rest));
             next = Take(ref rest);
-            if (number != started - 1 || next < 0 || next > count || rest.Length != 8 * count)
+            int flags = version >= 2 ? 1 : 0;
+            if (number != started - 1 || next < 0 || next > count || rest.Length != 8 * count + flags)
                 throw new FormatException("The sampler state's current epoch is inconsistent (its number, position or order length).");
             long[] order = new long[count];
             var seen = new bool[count];
@@ -256,6 +298,18 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
                 order[i] = index;
             }
             epoch = new Epoch(number, key, order);
+            if (version >= 2)
+            {
+                if (rest[0] > 1)
+                    throw new FormatException("The sampler state's end-of-epoch flag is neither 0 nor 1.");
+                // Version 1 had no flag: an epoch whose indices were all taken was over.
+                ended = rest[0] == 1;
+                rest = rest[1..];
+            }
+            else
+            {
+                ended = next == count;
+            }
         }
         if (!rest.IsEmpty)
             throw new FormatException($"The sampler state has {rest.Length} unexpected bytes after its last record.");
@@ -264,7 +318,8 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
         {
             _epochsStarted = started;
             _current = epoch;
-            bool unfinished = epoch is not null && next < count;
+            bool unfinished = epoch is not null && !ended;
+            _currentEnded = ended;
             _resumeAt = unfinished ? epoch : null;
             _resumePosition = unfinished ? next : 0;
             Volatile.Write(ref _handedOut, next);
@@ -329,9 +384,20 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
         long position = epoch.PositionOf(index);
-        _loading.Resolved(epoch, position);
         TorchSharp.DisposeScope? scope = TorchSharp.torch.CurrentDisposeScope;
-        return SampleStream.For(KeyDerivation.Sample(epoch.Key, position), index, epoch.Number, position, _loading.InItsOwnScope(scope) ? scope : null);
+        bool loading = _loading.InItsOwnScope(scope);
+        if (loading && _currentEnded && ReferenceEquals(Volatile.Read(ref _current), epoch))
+        {
+            // A DataLoader loads this sample (GetTensor runs in a dispose scope of its own), but no loop over this sampler is
+            // running: the loader takes its order elsewhere.
+            throw new InvalidOperationException(
+                $"Sample {index} is being loaded after the loop over epoch {epoch.Number} of this sampler was over (its enumeration was disposed): "
+                + "the DataLoader does not take its order from this sampler (it was built with shuffle: true, or with another shuffler), and other code "
+                + "enumerated the sampler (foreach, LINQ's ToList or Take). Every epoch would give this epoch's streams again. Pass the sampler to the "
+                + "DataLoader as its shuffler argument.");
+        }
+        _loading.Resolved(epoch, position);
+        return SampleStream.For(KeyDerivation.Sample(epoch.Key, position), index, epoch.Number, position, loading ? scope : null);
     }
 
     /// <summary>One epoch: its number, key and order, and where each index falls in it (computed on first use).</summary>

@@ -15,13 +15,13 @@ internal sealed partial class BlockRuntime
         FlowThread self = _stack.ThisThread;
         if (self.PassiveDepth > 0)
             return self.Passive!.Reason;
-        if (_loading.Covers(_stack.FlowValue) || SampleStream.IsLoadingOnThisThread)
+        if (SampleStream.IsLoadingOnThisThread)
             return PassiveReason.DataLoading;
         if (_passiveCalls > 0)
             return PassiveReason.Concurrent;
         FlowVerdict verdict = _stack.Verdict();
-        if (verdict == FlowVerdict.Fork && !self.IsKnownForkOf(_stack.Top.Owner!))
-            verdict = AwaitForkVerdict(self);
+        if (verdict == FlowVerdict.Fork && !self.IsKnownForkOf(_stack.TopOrRoot))
+            verdict = AwaitForkVerdict(self, rootIsOwned: true);
         return verdict switch
         {
             FlowVerdict.Owner => null,
@@ -33,9 +33,9 @@ internal sealed partial class BlockRuntime
     /// <summary>Refuses <paramref name="what"/> unless no block is open or the calling flow owns the innermost one.</summary>
     private void CheckSameFlow(string what)
     {
-        FlowVerdict verdict = _stack.Verdict();
-        if (verdict == FlowVerdict.Fork && !_stack.ThisThread.IsKnownForkOf(_stack.Top.Owner!))
-            verdict = AwaitForkVerdict(_stack.ThisThread);
+        FlowVerdict verdict = _stack.Verdict(rootIsOwned: false);
+        if (verdict == FlowVerdict.Fork && !_stack.ThisThread.IsKnownForkOf(_stack.TopOrRoot))
+            verdict = AwaitForkVerdict(_stack.ThisThread, rootIsOwned: false);
         if (verdict != FlowVerdict.Owner)
             throw new InvalidOperationException(_stack.RefusalText(what, verdict));
     }
@@ -46,12 +46,12 @@ internal sealed partial class BlockRuntime
     /// wait (Task.Wait, a PLINQ or Parallel.For join) is not returning: that is a fork at once. A fork is remembered, so
     /// a worker pays the wait once per block it was forked in.
     /// </summary>
-    private FlowVerdict AwaitForkVerdict(FlowThread self)
+    private FlowVerdict AwaitForkVerdict(FlowThread self, bool rootIsOwned)
     {
         long deadline = Environment.TickCount64 + 20;
         var spin = new SpinWait();
         FlowVerdict verdict = FlowVerdict.Fork;
-        while (verdict == FlowVerdict.Fork && !(_stack.Top.Owner!.EnteredOn?.IsBlockedInAWait ?? false) && Environment.TickCount64 < deadline)
+        while (verdict == FlowVerdict.Fork && !(_stack.TopOrRoot.EnteredOn?.IsBlockedInAWait ?? false) && Environment.TickCount64 < deadline)
         {
             Monitor.Exit(_gate);
             try
@@ -62,10 +62,10 @@ internal sealed partial class BlockRuntime
             {
                 Monitor.Enter(_gate);
             }
-            verdict = _stack.Verdict();
+            verdict = _stack.Verdict(rootIsOwned);
         }
         if (verdict == FlowVerdict.Fork)
-            self.RememberForkOf(_stack.Top.Owner!);
+            self.RememberForkOf(_stack.TopOrRoot);
         return verdict;
     }
 

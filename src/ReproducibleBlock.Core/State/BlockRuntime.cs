@@ -37,7 +37,6 @@ internal sealed partial class BlockRuntime
     private readonly ScopeStack _stack = new();
     private readonly StreamRegistry _streams = new();
     private readonly PendingResume _resume = new();
-    private readonly LoadingWindows _loading = new();
     private readonly TraceHooks _trace;
     private Sources? _sources;
     private Seeding? _seeding;
@@ -131,7 +130,7 @@ internal sealed partial class BlockRuntime
             _writes++;
             _stack.Root.Open(owner: null, blockSeed: 0, ordinal: 0, key: rootKey, restoreOnExit: false);
             _streams.Reseed(rootKey);
-            _loading.CloseAll();
+            _stack.OwnRoot(new BlockScope(this, blockSeed: 0, restoreOnExit: false));
             _resume.DropOnSetSeed(Warn);
             Volatile.Write(ref _seeding, new Seeding(seed, strategy, reference));
             _trace.Tracer?.Seed(seed, derivation, ReproducibleEnvironment.Current().ToPairs());
@@ -151,22 +150,6 @@ internal sealed partial class BlockRuntime
         }
     }
 
-    /// <summary>What the calling flow last entered: names the flow that takes a batch's indices (see <see cref="LoadingWindows"/>).</summary>
-    public BlockScope? FlowValue => _stack.FlowValue;
-
-    /// <summary>Starts a loading window of <paramref name="flow"/> (see <see cref="LoadingWindows"/>).</summary>
-    public void OpenLoadingWindow(object window, BlockScope? flow)
-    {
-        lock (_gate)
-            _loading.Open(window, flow);
-    }
-
-    public void CloseLoadingWindow(object window)
-    {
-        lock (_gate)
-            _loading.Close(window);
-    }
-
     /// <summary>
     /// The library's count of generator writes and a fingerprint of every generator now: two marks with the same count
     /// and different fingerprints mean that something drew in between.
@@ -182,6 +165,16 @@ internal sealed partial class BlockRuntime
         }
     }
 
+    /// <summary>How many times the library has written the generators (a block entered or left, a seed, a restore).</summary>
+    public ulong Writes
+    {
+        get
+        {
+            lock (_gate)
+                return _writes;
+        }
+    }
+
     /// <summary>Forgets every open block without leaving it (generators stay as they are). For test clean-up only.</summary>
     internal void AbandonOpenBlocks()
     {
@@ -189,7 +182,6 @@ internal sealed partial class BlockRuntime
         {
             _stack.Abandon();
             _resume.Drop();
-            _loading.CloseAll();
             FlowThread self = _stack.ThisThread;
             if (self.PassiveDepth > 0)
             {

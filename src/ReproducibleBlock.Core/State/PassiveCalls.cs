@@ -62,7 +62,7 @@ internal sealed class PassiveCall(string description, PassiveReason reason, RngS
             PassiveReason.Fork =>
                 "on a thread forked off the flow that owns the open blocks while that flow still ran inside them (a DataLoader worker, a Parallel.For or PLINQ body, or a task waited for synchronously)",
             PassiveReason.OtherFlow =>
-                "on a thread or task that does not own the open blocks (another flow entered them)",
+                "on a thread or task that does not own the open blocks (another flow entered them, or called SetSeed)",
             _ =>
                 "while woven calls ran on several threads at once",
         };

@@ -29,6 +29,7 @@ internal sealed class ScopeStack
     private readonly AsyncLocal<BlockScope?> _flowTop;
     private readonly ThreadLocal<FlowThread> _threads = new(() => new FlowThread());
     private BlockFrame[] _frames = new BlockFrame[8];
+    private BlockScope? _rootOwner; // held by the flow that called SetSeed: it owns the level outside every block
 
     public ScopeStack() => _flowTop = new AsyncLocal<BlockScope?>(changed => _threads.Value!.Current = changed.CurrentValue);
 
@@ -45,6 +46,9 @@ internal sealed class ScopeStack
     /// <summary>The level a block at <paramref name="index"/> was entered under.</summary>
     public BlockFrame ParentOf(int index) => index == 0 ? Root : _frames[index - 1];
 
+    /// <summary>The innermost open block's scope, or the root owner's marker outside every block.</summary>
+    public BlockScope TopOrRoot => Depth == 0 ? _rootOwner! : Top.Owner!;
+
     /// <summary>The calling thread's record.</summary>
     public FlowThread ThisThread => _threads.Value!;
 
@@ -60,10 +64,26 @@ internal sealed class ScopeStack
         return _frames[Depth] ??= new BlockFrame();
     }
 
+    /// <summary>
+    /// SetSeed: the calling flow owns the level outside every block (woven calls of other flows there run passively).
+    /// <paramref name="marker"/> stands for that level in the flow's <see cref="AsyncLocal{T}"/>; the previous owner's
+    /// marker is closed, so flows that hold it own nothing any more.
+    /// </summary>
+    public void OwnRoot(BlockScope marker)
+    {
+        if (_rootOwner is { } previous)
+            previous.IsOpen = false;
+        marker.EnteredUnder = null;
+        marker.EnteredOn = ThisThread;
+        marker.IsOpen = true;
+        _rootOwner = marker;
+        _flowTop.Value = marker;
+    }
+
     /// <summary>Makes the frame returned by <see cref="Next"/>, already opened by <paramref name="owner"/>, the innermost block of this flow.</summary>
     public void Push(BlockScope owner)
     {
-        owner.EnteredUnder = Depth == 0 ? null : _frames[Depth - 1].Owner;
+        owner.EnteredUnder = Depth == 0 ? _rootOwner : _frames[Depth - 1].Owner;
         owner.EnteredOn = ThisThread;
         owner.IsOpen = true;
         Depth++;
@@ -80,7 +100,7 @@ internal sealed class ScopeStack
             stream.OpenFrame = null;
         frame.Stream = null;
         Depth--;
-        _flowTop.Value = Depth == 0 ? null : _frames[Depth - 1].Owner;
+        _flowTop.Value = Depth == 0 ? _rootOwner : _frames[Depth - 1].Owner;
     }
 
     /// <summary>Where <paramref name="scope"/>'s block is on the stack, or -1 when it is not open.</summary>
@@ -97,7 +117,7 @@ internal sealed class ScopeStack
     {
         while (Depth > 0)
             Pop();
-        _flowTop.Value = null;
+        _flowTop.Value = _rootOwner;
     }
 
     /// <summary>The open block a flow whose last entered block is <paramref name="value"/> sees as its innermost.</summary>
@@ -113,11 +133,15 @@ internal sealed class ScopeStack
     }
 
     /// <summary>How the calling flow stands to the innermost open block.</summary>
-    public FlowVerdict Verdict()
+    /// <param name="rootIsOwned">
+    /// Whether the level outside every block belongs to the flow that called SetSeed (for entries: another flow's woven
+    /// calls there run passively); false lets any flow act there (captures, a sampler's epoch).
+    /// </param>
+    public FlowVerdict Verdict(bool rootIsOwned = true)
     {
-        if (Depth == 0)
+        BlockScope? top = Depth == 0 ? (rootIsOwned ? _rootOwner : null) : Top.Owner!;
+        if (top is null)
             return FlowVerdict.Owner;
-        BlockScope top = Top.Owner!;
         if (!ReferenceEquals(SeenFrom(_flowTop.Value), top))
             return FlowVerdict.Other;
         FlowThread? entering = top.EnteredOn;
@@ -130,16 +154,18 @@ internal sealed class ScopeStack
     /// <summary>Why <paramref name="what"/> cannot run on the calling flow (<paramref name="verdict"/> is not the owner's).</summary>
     public string RefusalText(string what, FlowVerdict verdict)
     {
-        string where = $"block {Top.BlockSeed} (open blocks: {Describe()})";
+        string where = Depth == 0
+            ? "the level outside every block, which belongs to the flow that called Reproducible.SetSeed,"
+            : $"block {Top.BlockSeed} (open blocks: {Describe()})";
         if (verdict == FlowVerdict.Fork)
         {
-            return $"{what} cannot run on this thread: it was forked off the flow that entered {where}, which still runs inside it "
+            return $"{what} cannot run on this thread: it was forked off the flow that owns {where} and that flow still runs "
                 + "(a DataLoader worker, a Parallel.For or PLINQ body, or a task the flow waits for synchronously). "
                 + "TorchSharp's default generators are process-global and not thread-safe, so a block entered here would move the generators under that flow. "
                 + "In Dataset.GetTensor draw from the sample's stream (ReproducibleSampler.Resolve(index).Generator); elsewhere enter blocks on the flow that owns them, "
                 + "or await the work instead of waiting for it synchronously.";
         }
-        return $"{what} cannot run on this thread or task: {where} was entered by another logical flow and is still open. "
+        return $"{what} cannot run on this thread or task: {where} is owned by another logical flow. "
             + "That flow is another thread, a task started before the block or one that has since entered blocks of its own, or an async iterator "
             + "(IAsyncEnumerable) that yields while its block is open: the loop consuming it runs outside the iterator's flow. "
             + "TorchSharp's default generators are process-global and not thread-safe, so blocks of concurrent flows would corrupt each other's draws. "

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.CompilerServices;
 
 namespace ReproducibleBlock.State;
@@ -14,7 +15,9 @@ internal sealed class ContinuingStream
 
     public ContinuingStream(object owner, Segment[] path, ulong key)
     {
-        _owner = new WeakReference<object>(owner);
+        // Tracking resurrection, as the registry's ConditionalWeakTable does: a module with a finalizer stays in that table
+        // until the collection after its finalizer ran, and the two must agree on which owners are alive.
+        _owner = new WeakReference<object>(owner, trackResurrection: true);
         Path = path;
         Key = key;
     }
