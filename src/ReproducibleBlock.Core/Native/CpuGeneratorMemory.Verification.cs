@@ -23,7 +23,7 @@ internal sealed unsafe partial class CpuGeneratorMemory
 
     /// <summary>
     /// Finds the engine of the generator behind <paramref name="generatorHandle"/> and checks, in both directions and on
-    /// several states, that <see cref="Read"/> and <see cref="Write"/> agree byte for byte with
+    /// several states, that <see cref="Read"/> and <see cref="Write(ReadOnlySpan{byte})"/> agree byte for byte with
     /// <paramref name="reference"/>, which reads and writes the same generator through TorchSharp. The generator's
     /// state is put back through <paramref name="reference"/> afterwards.
     /// </summary>

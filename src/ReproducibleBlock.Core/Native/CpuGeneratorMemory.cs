@@ -34,7 +34,7 @@ internal interface ICpuStateReference
 /// <c>normal_x</c> and <c>normal_rho</c>, puts the cached double in <c>normal_y</c> with <c>normal_is_valid</c>, and the
 /// cached float with its flag at the end; padding is zero. <c>set_state</c> does the reverse, truncating the 64-bit
 /// slots to 32 bits and ignoring <c>normal_x</c>, <c>normal_rho</c> and a <c>normal_y</c> not marked valid.
-/// <see cref="Read"/> and <see cref="Write"/> do exactly that, field by field.
+/// <see cref="Read"/> and <see cref="Write(ReadOnlySpan{byte})"/> do exactly that, field by field.
 /// </para>
 /// <para>
 /// Nothing here is assumed of a libtorch: the engine's place in the object is found at start-up, and the whole mapping
@@ -125,14 +125,32 @@ internal sealed unsafe partial class CpuGeneratorMemory
     /// accepts (this checks only the size: libtorch's check is the caller's, as it is before <c>set_state</c>).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="state"/> is not <see cref="CpuGeneratorState.Size"/> bytes.</exception>
-    public void Write(ReadOnlySpan<byte> state)
+    public void Write(ReadOnlySpan<byte> state) => Write(state, default);
+
+    /// <summary>
+    /// <see cref="Write(ReadOnlySpan{byte})"/>, also copying <paramref name="state"/> into <paramref name="copy"/> from
+    /// the same loads (what a caller that keeps the last state written would otherwise copy in a second pass).
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="state"/> is not <see cref="CpuGeneratorState.Size"/> bytes, or <paramref name="copy"/> is neither
+    /// that size nor empty.
+    /// </exception>
+    public void Write(ReadOnlySpan<byte> state, Span<byte> copy)
     {
         if (state.Length != CpuGeneratorState.Size)
             throw new ArgumentException($"A CPU generator state is {CpuGeneratorState.Size} bytes.", nameof(state));
+        if (copy.Length is not (0 or CpuGeneratorState.Size))
+            throw new ArgumentException($"A copy of a CPU generator state is {CpuGeneratorState.Size} bytes.", nameof(copy));
+        if (!copy.IsEmpty)
+        {
+            state[..CpuGeneratorState.WordsOffset].CopyTo(copy);
+            state[NormalXOffset..].CopyTo(copy[NormalXOffset..]);
+        }
         byte* engine = _engine;
         fixed (byte* source = state)
+        fixed (byte* kept = copy)
         {
-            Narrow((ulong*)(source + CpuGeneratorState.WordsOffset), (uint*)(engine + WordsField));
+            Narrow((ulong*)(source + CpuGeneratorState.WordsOffset), (uint*)(engine + WordsField), copy.IsEmpty ? null : (ulong*)(kept + CpuGeneratorState.WordsOffset));
             WriteAt(engine, SeedField, ReadAt<ulong>(source, CpuGeneratorState.InitialSeedOffset));
             WriteAt(engine, LeftField, ReadAt<int>(source, CpuGeneratorState.LeftOffset));
             engine[SeededField] = ReadAt<int>(source, CpuGeneratorState.SeededOffset) != 0 ? (byte)1 : (byte)0;
@@ -167,32 +185,74 @@ internal sealed unsafe partial class CpuGeneratorMemory
     private static void WriteAt<T>(byte* at, int offset, T value) where T : unmanaged => Unsafe.WriteUnaligned(at + offset, value);
 
     /// <summary>The engine's 624 32-bit words into the format's 64-bit slots (get_state's std::copy).</summary>
+    /// <remarks>624 is a multiple of every vector width's word count (16, 8, 4), so no scalar tail is left.</remarks>
     private static void Widen(uint* words, ulong* slots)
     {
-        int i = 0;
-        if (Vector128.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
         {
-            for (; i < CpuGeneratorState.WordCount; i += Vector128<uint>.Count)
+            for (int i = 0; i < CpuGeneratorState.WordCount; i += Vector256<uint>.Count)
+            {
+                (Vector256<ulong> lower, Vector256<ulong> upper) = Vector256.Widen(Vector256.Load(words + i));
+                lower.Store(slots + i);
+                upper.Store(slots + i + Vector256<ulong>.Count);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (int i = 0; i < CpuGeneratorState.WordCount; i += Vector128<uint>.Count)
             {
                 (Vector128<ulong> lower, Vector128<ulong> upper) = Vector128.Widen(Vector128.Load(words + i));
                 lower.Store(slots + i);
                 upper.Store(slots + i + Vector128<ulong>.Count);
             }
         }
-        for (; i < CpuGeneratorState.WordCount; i++)
-            slots[i] = words[i];
+        else
+        {
+            for (int i = 0; i < CpuGeneratorState.WordCount; i++)
+                slots[i] = words[i];
+        }
     }
 
-    /// <summary>The format's 64-bit slots into the engine's 32-bit words, keeping the low halves (set_state's std::copy).</summary>
-    private static void Narrow(ulong* slots, uint* words)
+    /// <summary>
+    /// The format's 64-bit slots into the engine's 32-bit words, keeping the low halves (set_state's std::copy), and into
+    /// <paramref name="copy"/> unchanged when it is not null.
+    /// </summary>
+    private static void Narrow(ulong* slots, uint* words, ulong* copy)
     {
-        int i = 0;
-        if (Vector128.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
         {
-            for (; i < CpuGeneratorState.WordCount; i += Vector128<uint>.Count)
-                Vector128.Narrow(Vector128.Load(slots + i), Vector128.Load(slots + i + Vector128<ulong>.Count)).Store(words + i);
+            for (int i = 0; i < CpuGeneratorState.WordCount; i += Vector256<uint>.Count)
+            {
+                Vector256<ulong> lower = Vector256.Load(slots + i), upper = Vector256.Load(slots + i + Vector256<ulong>.Count);
+                Vector256.Narrow(lower, upper).Store(words + i);
+                if (copy != null)
+                {
+                    lower.Store(copy + i);
+                    upper.Store(copy + i + Vector256<ulong>.Count);
+                }
+            }
         }
-        for (; i < CpuGeneratorState.WordCount; i++)
-            words[i] = (uint)slots[i];
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (int i = 0; i < CpuGeneratorState.WordCount; i += Vector128<uint>.Count)
+            {
+                Vector128<ulong> lower = Vector128.Load(slots + i), upper = Vector128.Load(slots + i + Vector128<ulong>.Count);
+                Vector128.Narrow(lower, upper).Store(words + i);
+                if (copy != null)
+                {
+                    lower.Store(copy + i);
+                    upper.Store(copy + i + Vector128<ulong>.Count);
+                }
+            }
+        }
+        else
+        {
+            for (int i = 0; i < CpuGeneratorState.WordCount; i++)
+            {
+                words[i] = (uint)slots[i];
+                if (copy != null)
+                    copy[i] = slots[i];
+            }
+        }
     }
 }

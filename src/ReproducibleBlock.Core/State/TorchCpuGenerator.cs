@@ -116,14 +116,9 @@ internal sealed class TorchCpuGenerator
     public void WriteReadBack(ReadOnlySpan<byte> state)
     {
         if (_memory is { } memory)
-        {
-            state.CopyTo(_lastWritten);
-            memory.Write(_lastWritten);
-        }
+            memory.Write(state, _lastWritten);
         else
-        {
             WriteTensor(state);
-        }
     }
 
     /// <summary>Sets the state derived from a block key (see <see cref="CpuGeneratorState.Derive"/>).</summary>
