@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.InteropServices;
 using CsCheck;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using ReproducibleBlock.Native;
@@ -309,5 +310,54 @@ public sealed class CpuGeneratorMemoryTests
         var refused = Assert.ThrowsExactly<ArgumentException>(() => Cpu.Write(invalid));
         StringAssert.Contains(refused.Message, "'left' count is 0");
         CollectionAssert.AreEqual(before, TorchRead());
+    }
+
+    /// <summary>Draws that take a generator argument (the per-sample streams' use), then the state they leave.</summary>
+    private static byte[] Draws(torch.Generator generator)
+    {
+        using DisposeScope scope = torch.NewDisposeScope();
+        var bytes = new List<byte>();
+        void Add(torch.Tensor drawn) => bytes.AddRange(drawn.bytes.ToArray());
+        Add(torch.rand([5], generator: generator));
+        Add(torch.randn([3], generator: generator));
+        Add(torch.empty([7]).normal_(1.0, 2.0, generator: generator));
+        Add(torch.randint(0, 1000, [6], generator: generator));
+        Add(torch.empty([9]).bernoulli_(0.3, generator: generator));
+        Add(torch.randperm(12, generator: generator));
+        using (torch.Tensor state = generator.get_state())
+            bytes.AddRange(state.bytes.ToArray());
+        return bytes.ToArray();
+    }
+
+    [TestMethod]
+    public void TryAttach_AnotherGenerator_WritesAsItsSetState()
+    {
+        CpuStateAccess access = Cpu.Access; // the process's choice is made, as SetSeed makes it before any sample stream
+        using var generator = new torch.Generator(5);
+        CpuGeneratorMemory? memory = CpuGeneratorMemory.TryAttach(generator);
+        Assert.AreEqual(access == CpuStateAccess.GeneratorMemory, memory is not null);
+        if (memory is null)
+            return;
+        using (torch.Generator defaultGenerator = torch.Generator.Default)
+            Assert.AreNotEqual(Marshal.ReadIntPtr(defaultGenerator.Handle), memory.Implementation, "its own object, not the default generator's");
+        DrawableStates.Sample(state =>
+        {
+            using (torch.Tensor tensor = torch.tensor(state))
+                generator.set_state(tensor);
+            byte[] read = new byte[CpuGeneratorState.Size];
+            memory.Read(read);
+            using (torch.Tensor got = generator.get_state())
+                CollectionAssert.AreEqual(got.bytes.ToArray(), read);
+            byte[] expected = Draws(generator);
+            memory.Write(state);
+            CollectionAssert.AreEqual(expected, Draws(generator));
+        }, iter: 30, threads: 1);
+    }
+
+    [TestMethod]
+    public void TryAttach_AHandleThatIsNoGenerator_IsRefused()
+    {
+        using torch.Tensor tensor = torch.zeros(4);
+        Assert.IsNull(CpuGeneratorMemory.TryAttach(tensor.Handle, new GeneratorTensors(torch.Generator.Default)));
     }
 }

@@ -131,12 +131,17 @@ public readonly struct SampleStream
     private sealed class PerThread
     {
         private readonly torch.Tensor _state;
+        private readonly Native.CpuGeneratorMemory? _memory;
 
         public PerThread()
         {
             Torch = new torch.Generator(0);
             using (torch.Tensor probe = Torch.get_state())
                 _state = torch.empty(probe.shape, torch.ScalarType.Byte, torch.CPU).DetachFromDisposeScope();
+            // Where the default generator's memory was verified (at SetSeed, which every epoch needs first), this
+            // generator's state is written in place too, after the same kind of check on it; otherwise by set_state.
+            if (_state.NumberOfElements == CpuGeneratorState.Size)
+                _memory = Native.CpuGeneratorMemory.TryAttach(Torch);
         }
 
         public torch.Generator Torch { get; }
@@ -154,8 +159,12 @@ public readonly struct SampleStream
             Generation++;
             if (_state.NumberOfElements == CpuGeneratorState.Size)
             {
-                CpuGeneratorState.Derive(key, _state.bytes);
-                Torch.set_state(_state);
+                Span<byte> state = _state.bytes;
+                CpuGeneratorState.Derive(key, state);
+                if (_memory is { } memory)
+                    memory.Write(state);
+                else
+                    Torch.set_state(_state);
             }
             else
             {

@@ -2,8 +2,26 @@ using System;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using ReproducibleBlock.State;
+using TorchSharp;
 
 namespace ReproducibleBlock.Native;
+
+/// <summary>Any TorchSharp generator's state through its tensors: the reference for a generator that keeps no buffer of its own.</summary>
+internal sealed class GeneratorTensors(torch.Generator generator) : ICpuStateReference
+{
+    public void Read(Span<byte> destination)
+    {
+        using torch.Tensor state = generator.get_state();
+        state.bytes.CopyTo(destination);
+    }
+
+    public void Write(ReadOnlySpan<byte> state)
+    {
+        using torch.Tensor tensor = torch.empty(new long[] { state.Length }, torch.ScalarType.Byte, torch.CPU);
+        state.CopyTo(tensor.bytes);
+        generator.set_state(tensor);
+    }
+}
 
 /// <summary>Finding the engine in a generator object and checking the whole mapping against TorchSharp, once per process.</summary>
 internal sealed unsafe partial class CpuGeneratorMemory
@@ -76,9 +94,14 @@ internal sealed unsafe partial class CpuGeneratorMemory
     /// <summary>
     /// Access to another generator object of the class <see cref="TryOpen"/> verified in this process (a per-thread
     /// <c>torch.Generator</c>), at the verified engine offset, after checking that it is of that class and that a read
-    /// and a write agree with <paramref name="reference"/> (its state is left as it was).
+    /// and a write agree with its own <c>get_state</c> and <c>set_state</c> (its state is left as it was).
     /// </summary>
     /// <returns>The access, or null when no generator was verified in this process or this one does not agree.</returns>
+    public static CpuGeneratorMemory? TryAttach(torch.Generator generator) => TryAttach(generator.Handle, new GeneratorTensors(generator));
+
+    /// <summary><see cref="TryAttach(torch.Generator)"/>, checked against <paramref name="reference"/>.</summary>
+    /// <param name="generatorHandle">A TorchSharp <c>Generator.Handle</c>.</param>
+    /// <param name="reference">The same generator through TorchSharp's tensors.</param>
     public static CpuGeneratorMemory? TryAttach(IntPtr generatorHandle, ICpuStateReference reference)
     {
         int engineOffset;
