@@ -360,4 +360,34 @@ public sealed class CpuGeneratorMemoryTests
         using torch.Tensor tensor = torch.zeros(4);
         Assert.IsNull(CpuGeneratorMemory.TryAttach(tensor.Handle, new GeneratorTensors(torch.Generator.Default)));
     }
+
+    /// <summary>Both widths of the word loops, whichever this CPU accelerates: words widened and narrowed as plain casts would.</summary>
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public unsafe void WordLoops_BothWidths_AreTheCasts(bool wide)
+    {
+        uint[] words = Gen.UInt.Array[CpuGeneratorState.WordCount].Single();
+        ulong[] slots = new ulong[CpuGeneratorState.WordCount], copy = new ulong[CpuGeneratorState.WordCount];
+        fixed (uint* w = words)
+        fixed (ulong* s = slots)
+            CpuGeneratorMemory.Widen(w, s, wide);
+        CollectionAssert.AreEqual(words.Select(word => (ulong)word).ToArray(), slots);
+
+        ulong[] wideSlots = Gen.ULong.Array[CpuGeneratorState.WordCount].Single();
+        uint[] narrowed = new uint[CpuGeneratorState.WordCount];
+        fixed (ulong* s = wideSlots)
+        fixed (uint* w = narrowed)
+        fixed (ulong* c = copy)
+        {
+            CpuGeneratorMemory.Narrow(s, w, c, wide);
+        }
+        CollectionAssert.AreEqual(wideSlots.Select(slot => (uint)slot).ToArray(), narrowed);
+        CollectionAssert.AreEqual(wideSlots, copy);
+        Array.Clear(narrowed);
+        fixed (ulong* s = wideSlots)
+        fixed (uint* w = narrowed)
+            CpuGeneratorMemory.Narrow(s, w, null, wide);
+        CollectionAssert.AreEqual(wideSlots.Select(slot => (uint)slot).ToArray(), narrowed);
+    }
 }
