@@ -390,4 +390,20 @@ public sealed class CpuGeneratorMemoryTests
             CpuGeneratorMemory.Narrow(s, w, null, wide);
         CollectionAssert.AreEqual(wideSlots.Select(slot => (uint)slot).ToArray(), narrowed);
     }
+
+    [TestMethod]
+    public void ReadAndWrite_RefuseBuffersOfAnotherSize()
+    {
+        using torch.Generator generator = torch.Generator.Default;
+        CpuGeneratorMemory? memory = CpuGeneratorMemory.TryOpen(generator.Handle, new GeneratorTensors(generator), out string? why);
+        Assert.AreEqual(Cpu.Access == CpuStateAccess.GeneratorMemory, memory is not null, why);
+        if (memory is null)
+            return;
+        Assert.IsTrue(memory.EngineOffset is >= 8 and <= CpuGeneratorMemory.EngineSearchLimit);
+        byte[] before = TorchRead();
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => memory.Read(new byte[CpuGeneratorState.Size + 1])).Message, "A CPU generator state is 5056 bytes.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => memory.Write(new byte[CpuGeneratorState.Size - 1])).Message, "A CPU generator state is 5056 bytes.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => memory.Write(before, new byte[8])).Message, "A copy of a CPU generator state is 5056 bytes.");
+        CollectionAssert.AreEqual(before, TorchRead());
+    }
 }

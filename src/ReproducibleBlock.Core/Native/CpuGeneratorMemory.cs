@@ -22,7 +22,7 @@ internal interface ICpuStateReference
 /// <summary>
 /// Reads and writes a libtorch CPU generator's state in the generator object itself, in the byte format of
 /// <c>get_state</c> and <c>set_state</c>, without the tensor each of those allocates or fills: a state read or write is
-/// a copy of 2.5 KB instead of a native call, a tensor allocation and a copy.
+/// one pass over its 5 KB instead of a native call, a tensor and a copy.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -37,8 +37,8 @@ internal interface ICpuStateReference
 /// <see cref="Read"/> and <see cref="Write(ReadOnlySpan{byte})"/> do exactly that, field by field.
 /// </para>
 /// <para>
-/// Nothing here is assumed of a libtorch: the engine's place in the object is found at start-up, and the whole mapping
-/// is then checked in both directions against TorchSharp's own <c>get_state</c> and <c>set_state</c> on several states
+/// Nothing here is taken on trust: the engine's place in the object is found at start-up, the members after it are
+/// checked to be where the C++ layout rules put them, and the whole mapping is then checked in both directions against TorchSharp's own <c>get_state</c> and <c>set_state</c> on several states
 /// (<see cref="TryOpen"/>). Any difference, a platform other than 64-bit little-endian Linux (Windows' MSVC layout and
 /// macOS are not verified), or a libtorch that does not export the class's vtable, and the caller keeps TorchSharp's
 /// tensor path.
