@@ -130,6 +130,7 @@ public sealed class CpuGeneratorMemoryTests
             StringAssert.Contains(Cpu.WhyTensorCopies, "verified on 64-bit little-endian Linux only");
         }
         Assert.AreEqual(Cpu.Access, new TorchCpuGenerator().Access, "one choice per process");
+        Assert.AreEqual((Cpu.Access, Cpu.WhyTensorCopies), TorchCpuGenerator.ProcessAccess);
     }
 
     [TestMethod]

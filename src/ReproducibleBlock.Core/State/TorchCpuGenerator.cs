@@ -89,6 +89,23 @@ internal sealed class TorchCpuGenerator
     /// <summary>Why <see cref="Access"/> is <see cref="CpuStateAccess.TensorCopies"/>; null when it is not.</summary>
     public string? WhyTensorCopies { get; }
 
+    /// <summary>
+    /// The process's choice, which every instance created with the public constructor uses, for callers without an
+    /// instance (the environment record); null until the first such instance (the runtime creates it at <c>SetSeed</c>).
+    /// </summary>
+    internal static (CpuStateAccess Access, string? WhyTensorCopies)? ProcessAccess
+    {
+        get
+        {
+            lock (ProcessChoiceGate)
+            {
+                return s_processChoice is { } choice
+                    ? (choice.Memory is null ? CpuStateAccess.TensorCopies : CpuStateAccess.GeneratorMemory, choice.Why)
+                    : null;
+            }
+        }
+    }
+
     /// <summary>Copies the current state into <paramref name="destination"/> (exactly <see cref="StateSize"/> bytes).</summary>
     public void Read(Span<byte> destination)
     {
