@@ -22,7 +22,7 @@ internal enum CpuStateAccess
 /// </para>
 /// <para>
 /// Block entries and exits read and write the state two to four times each, so where the generator object's layout
-/// can be verified (<see cref="Native.CpuGeneratorMemory"/>: libtorch 2.x on Linux), the state is read and written in
+/// can be verified (<see cref="Native.CpuGeneratorMemory"/>: 64-bit Linux, run with libtorch 2.10), the state is read and written in
 /// the object itself, byte for byte what <c>get_state</c> and <c>set_state</c> would produce, at a fraction of their
 /// cost. The choice is made once per process, on the first instance, by checking that path against the tensor path on
 /// several states; any difference keeps the tensor path for good. <see cref="Access"/> says which is in use.
