@@ -25,28 +25,26 @@ public sealed class CpuGeneratorMemoryTests
     private static readonly TorchCpuGenerator Cpu = new();
 
     /// <summary>
-    /// Any state <see cref="CpuGeneratorState.Validate"/> accepts: any seed, left in 1..624, next in 0..624, any 32-bit
-    /// words, each cache valid or not with any value, and the fields set_state ignores (normal_x, normal_rho, an invalid
-    /// cache's value, padding) not zero.
+    /// Any state <see cref="CpuGeneratorState.Validate"/> accepts: any seed, left in 1..624 with next = 625 - left (as
+    /// between two twists) or, with left = 1, any next in 0..624; any 32-bit words, each cache valid or not with any
+    /// value, and the fields set_state ignores (normal_x, normal_rho, an invalid cache's value, padding) not zero.
     /// </summary>
     private static readonly Gen<byte[]> ValidStates = Gen.Select(
         Gen.Select(Gen.ULong, Gen.Int[1, CpuGeneratorState.WordCount], Gen.Int[0, CpuGeneratorState.WordCount], Gen.UInt.Array[CpuGeneratorState.WordCount]),
         Gen.Select(Gen.Bool, Gen.Float, Gen.Bool, Gen.Double),
         Gen.Select(Gen.Double, Gen.Double, Gen.Byte, Gen.Byte),
-        (engine, caches, ignored) => State(engine.Item1, engine.Item2, engine.Item3, engine.Item4, caches, ignored));
+        (engine, caches, ignored) => State(engine.Item1, engine.Item2, Next(engine.Item2, engine.Item3), engine.Item4, caches, ignored));
 
-    /// <summary>
-    /// Valid states whose draws stay inside the 624 words before the next twist (left = 1, or left + next ≤ 625, as every
-    /// state libtorch itself reaches). Validate also accepts states such as left = next = 624, whose next draws read past
-    /// the words in libtorch itself (a known gap, see NOTES.md): what those draws return is not the generator's state.
-    /// </summary>
+    private static int Next(int left, int anyNext) => left == 1 ? anyNext : CpuGeneratorState.WordCount + 1 - left;
+
+    /// <summary>Valid states whose ignored fields are zero: every draw after them is the generator's own.</summary>
     private static readonly Gen<byte[]> DrawableStates =
         from left in Gen.Int[1, CpuGeneratorState.WordCount]
-        from next in left == 1 ? Gen.Int[0, CpuGeneratorState.WordCount] : Gen.Int[0, CpuGeneratorState.WordCount + 1 - left]
+        from next in Gen.Int[0, CpuGeneratorState.WordCount]
         from seed in Gen.ULong
         from words in Gen.UInt.Array[CpuGeneratorState.WordCount]
         from caches in Gen.Select(Gen.Bool, Gen.Float, Gen.Bool, Gen.Double)
-        select State(seed, left, next, words, caches, (0, 0, 0, 0));
+        select State(seed, left, Next(left, next), words, caches, (0, 0, 0, 0));
 
     private static byte[] State(ulong seed, int left, int next, uint[] words, (bool, float, bool, double) caches, (double, double, byte, byte) ignored)
     {
