@@ -1,17 +1,14 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
-using System.Text;
 using Microsoft.CodeAnalysis;
 
 namespace ReproducibleBlock.Analyzers;
 
 /// <summary>
-/// The text a name-derived seed is hashed from, rendered from Roslyn symbols exactly as the weaver renders it from
-/// Mono.Cecil (SeedAssigner.NameForSeed): <c>ctor:{type}</c> for constructors, and
-/// <c>method:{type}::{name}[`{generic arity}]({parameter types joined by ","})</c> for methods, with
-/// <c>:{return type}</c> appended for conversion operators. Types are written as Cecil's <c>FullName</c>:
-/// <c>Namespace.Outer/Nested</c>, <c>Generic`1</c>, <c>System.Collections.Generic.List`1&lt;System.Int32&gt;</c>,
-/// <c>T</c> for generic parameters, <c>[]</c>, <c>[0...,0...]</c>, <c>&amp;</c>, <c>*</c> and custom modifiers.
+/// The text a name-derived seed is hashed from, rendered from Roslyn's symbols in the format the weaver renders from
+/// Mono.Cecil's metadata (<see cref="SeedNameFormat"/>, shared by both): this class only walks Roslyn's types, as
+/// they are written to metadata.
 /// </summary>
 internal static class SeedNames
 {
@@ -19,48 +16,42 @@ internal static class SeedNames
     public static long DerivedSeed(IMethodSymbol method) => SeedHash.Derive(NameForSeed(method));
 
     /// <summary>The seed the weaver derives for the constructors of <paramref name="type"/>.</summary>
-    public static long DerivedConstructorSeed(INamedTypeSymbol type) => SeedHash.Derive("ctor:" + TypeDefinitionName(type));
+    public static long DerivedConstructorSeed(INamedTypeSymbol type) => SeedHash.Derive(SeedNameFormat.Constructor(TypeDefinitionName(type)));
 
     public static string NameForSeed(IMethodSymbol method)
     {
         if (method.MethodKind is MethodKind.Constructor or MethodKind.StaticConstructor)
-            return "ctor:" + TypeDefinitionName(method.ContainingType);
-        var text = new StringBuilder("method:");
-        text.Append(TypeDefinitionName(method.ContainingType)).Append("::").Append(method.MetadataName);
-        if (method.Arity > 0)
-            text.Append('`').Append(method.Arity);
-        text.Append('(');
-        text.Append(string.Join(",", method.Parameters.Select(Parameter)));
-        text.Append(')');
-        if (method.MethodKind == MethodKind.Conversion)
-            text.Append(':').Append(WithModifiers(TypeName(method.ReturnType), method.ReturnTypeCustomModifiers));
-        return text.ToString();
+            return SeedNameFormat.Constructor(TypeDefinitionName(method.ContainingType));
+        string? conversion = method.MethodKind == MethodKind.Conversion
+            ? ReturnType(method.ReturnType, method.RefKind, method.ReturnTypeCustomModifiers, method.RefCustomModifiers)
+            : null;
+        return SeedNameFormat.Method(TypeDefinitionName(method.ContainingType), method.MetadataName, method.Arity, method.Parameters.Select(Parameter), conversion);
     }
 
-    private static string Parameter(IParameterSymbol parameter)
+    /// <summary>A parameter's type: the type with its modifiers, then <c>&amp;</c> and the reference's modifiers for ref, in, out and ref readonly.</summary>
+    private static string Parameter(IParameterSymbol parameter) =>
+        ReturnType(parameter.Type, parameter.RefKind, parameter.CustomModifiers, parameter.RefCustomModifiers);
+
+    /// <summary>A type with its modifiers, and, when passed or returned by reference, <c>&amp;</c> with the reference's modifiers.</summary>
+    private static string ReturnType(ITypeSymbol type, RefKind refKind, ImmutableArray<CustomModifier> typeModifiers, ImmutableArray<CustomModifier> refModifiers)
     {
-        string type = WithModifiers(TypeName(parameter.Type), parameter.CustomModifiers);
-        if (parameter.RefKind == RefKind.None)
-            return type;
-        return WithModifiers(type + "&", parameter.RefCustomModifiers);
+        string text = WithModifiers(TypeName(type), typeModifiers);
+        return refKind == RefKind.None ? text : WithModifiers(SeedNameFormat.ByReference(text), refModifiers);
     }
 
-    /// <summary>Cecil writes each modifier after what it modifies, the innermost first.</summary>
+    /// <summary>Roslyn lists a type's modifiers outermost first, as metadata stores them; the format writes the innermost first.</summary>
     private static string WithModifiers(string type, IEnumerable<CustomModifier> modifiers)
     {
         foreach (CustomModifier modifier in modifiers.Reverse())
-            type += (modifier.IsOptional ? " modopt(" : " modreq(") + TypeName(modifier.Modifier) + ")";
+            type = SeedNameFormat.Modified(type, !modifier.IsOptional, TypeName(modifier.Modifier));
         return type;
     }
 
-    /// <summary>A type definition's FullName: <c>Namespace.Name</c>, nested types after a slash, arity kept (<c>Generic`1</c>).</summary>
-    public static string TypeDefinitionName(INamedTypeSymbol type)
-    {
-        if (type.ContainingType is { } outer)
-            return TypeDefinitionName(outer) + "/" + type.MetadataName;
-        string space = Namespace(type.ContainingNamespace);
-        return space.Length == 0 ? type.MetadataName : space + "." + type.MetadataName;
-    }
+    /// <summary>A type definition's name: <c>Namespace.Outer/Nested`1</c>.</summary>
+    public static string TypeDefinitionName(INamedTypeSymbol type) =>
+        type.ContainingType is { } outer
+            ? SeedNameFormat.NestedType(TypeDefinitionName(outer), type.MetadataName)
+            : SeedNameFormat.TopLevelType(Namespace(type.ContainingNamespace), type.MetadataName);
 
     private static string Namespace(INamespaceSymbol? space)
     {
@@ -71,7 +62,7 @@ internal static class SeedNames
         return string.Join(".", parts);
     }
 
-    /// <summary>A type reference's FullName, as Cecil writes it in a signature.</summary>
+    /// <summary>A type as it appears in a signature in metadata.</summary>
     public static string TypeName(ITypeSymbol type)
     {
         switch (type)
@@ -79,36 +70,38 @@ internal static class SeedNames
             case IArrayTypeSymbol array:
                 string element = WithModifiers(TypeName(array.ElementType), array.CustomModifiers);
                 if (array.IsSZArray)
-                    return element + "[]";
-                // A multi-dimensional array's shape: C# writes a lower bound of 0 for each dimension and no sizes, which
-                // Cecil shows as [0...,0...]; a source symbol has no bounds of its own (default), a metadata one has them.
-                var dimensions = new string[array.Rank];
+                    return SeedNameFormat.Vector(element);
+                // C# writes a lower bound of 0 for each dimension and no sizes; a source symbol has no bounds of its own
+                // (default), a metadata one has them.
+                var dimensions = new (int? Lower, int? Upper)[array.Rank];
                 for (int i = 0; i < array.Rank; i++)
                 {
                     int? lower = array.LowerBounds.IsDefault ? 0 : i < array.LowerBounds.Length ? array.LowerBounds[i] : null;
                     int? size = !array.Sizes.IsDefault && i < array.Sizes.Length ? array.Sizes[i] : null;
-                    dimensions[i] = lower is null && size is null ? "" : $"{lower}...{(size is { } s ? (lower ?? 0) + s - 1 : null)}";
+                    dimensions[i] = (lower, size is { } s ? (lower ?? 0) + s - 1 : null);
                 }
-                return element + "[" + string.Join(",", dimensions) + "]";
+                return SeedNameFormat.Array(element, dimensions);
             case IPointerTypeSymbol pointer:
-                return WithModifiers(TypeName(pointer.PointedAtType), pointer.CustomModifiers) + "*";
+                return SeedNameFormat.Pointer(WithModifiers(TypeName(pointer.PointedAtType), pointer.CustomModifiers));
             case ITypeParameterSymbol parameter:
                 return parameter.Name;
             case IFunctionPointerTypeSymbol function:
+                // An unmanaged calling convention with a list (unmanaged[Cdecl, SuppressGCTransition]) is written as
+                // modopt(CallConv...) on the return, which Roslyn lists among the return's (or the reference's) modifiers.
                 IMethodSymbol signature = function.Signature;
-                return $"method {TypeName(signature.ReturnType)} *({string.Join(",", signature.Parameters.Select(Parameter))})";
+                return SeedNameFormat.FunctionPointer(
+                    ReturnType(signature.ReturnType, signature.RefKind, signature.ReturnTypeCustomModifiers, signature.RefCustomModifiers),
+                    signature.Parameters.Select(Parameter));
             case INamedTypeSymbol named:
                 if (named.SpecialType == SpecialType.System_Object || named.TypeKind == TypeKind.Dynamic)
-                    return "System.Object";
-                INamedTypeSymbol definition = named.OriginalDefinition;
+                    return SeedNameFormat.Object;
                 var arguments = new List<ITypeSymbol>();
                 for (INamedTypeSymbol? current = named; current is not null; current = current.ContainingType)
                     arguments.InsertRange(0, current.TypeArguments);
-                string name = TypeDefinitionName(definition);
-                return arguments.Count == 0 || named.IsUnboundGenericType ? name : name + "<" + string.Join(",", arguments.Select(TypeName)) + ">";
+                string name = TypeDefinitionName(named.OriginalDefinition);
+                return arguments.Count == 0 || named.IsUnboundGenericType ? name : SeedNameFormat.GenericInstance(name, arguments.Select(TypeName));
             default:
-                // dynamic is System.Object in metadata.
-                return type.TypeKind == TypeKind.Dynamic ? "System.Object" : type.ToDisplayString();
+                return type.TypeKind == TypeKind.Dynamic ? SeedNameFormat.Object : type.ToDisplayString();
         }
     }
 }

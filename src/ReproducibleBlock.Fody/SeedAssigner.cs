@@ -45,22 +45,8 @@ public sealed partial class ModuleWeaver
             ? "type:" + target.Method.DeclaringType.FullName
             : "member:" + target.Method.FullName;
 
-    /// <summary>
-    /// The text a derived seed is hashed from: <c>ctor:{type}</c> for constructors (all constructors of a type share
-    /// one block seed), <c>method:{type}::{name}[`{generic arity}]({parameter types})</c> for methods, with Cecil's
-    /// type names (namespace.Outer/Nested, Generic`1), and for conversion operators (<c>op_Implicit</c>,
-    /// <c>op_Explicit</c>) the return type after a colon: <c>method:{type}::op_Explicit({parameter types}):{return type}</c>.
-    /// </summary>
-    internal static string NameForSeed(WeaveTarget target)
-    {
-        var method = target.Method;
-        if (method.IsConstructor)
-            return "ctor:" + method.DeclaringType.FullName;
-        string arity = method.HasGenericParameters ? "`" + method.GenericParameters.Count : "";
-        string text = $"method:{method.DeclaringType.FullName}::{method.Name}{arity}({string.Join(",", method.Parameters.Select(p => p.ParameterType.FullName))})";
-        // Conversion operators differ only by their return type: op_Explicit to long and to int.
-        return method.IsSpecialName && method.Name is "op_Implicit" or "op_Explicit" ? text + ":" + method.ReturnType.FullName : text;
-    }
+    /// <summary>The text a derived seed is hashed from: see <see cref="SeedNames.NameForSeed"/>.</summary>
+    internal static string NameForSeed(WeaveTarget target) => SeedNames.NameForSeed(target.Method);
 
     /// <summary>The first 8 bytes of SHA-256 of the UTF-8 name, little-endian, with the sign bit cleared.</summary>
     /// <remarks>Stable across processes, machines and .NET versions, unlike string.GetHashCode.</remarks>

@@ -11,9 +11,9 @@ namespace ReproducibleBlock.Analyzers.Tests;
 /// <summary>
 /// The analyzer's name text (from Roslyn source symbols) equals the weaver's (from Mono.Cecil) for every method of a
 /// set of signatures wider than the weaving fixture's: nested and generic types, generic methods, arrays of every
-/// rank, by-ref, in, out, pointers, nullable, tuples, dynamic, nint, operators, conversion operators, accessors,
-/// explicit interface implementations. The source is compiled with Roslyn, read back with Cecil, and each method
-/// matched through its documentation ID.
+/// rank, by-ref, in, out, pointers, function pointers (by-ref returns, modifiers, calling conventions), nullable, tuples,
+/// dynamic, nint, operators, conversion operators, accessors, explicit interface implementations. The source is
+/// compiled with Roslyn, read back with Cecil, and each method matched through its documentation ID.
 /// </summary>
 [TestClass]
 public sealed class SeedNameTests
@@ -36,6 +36,9 @@ public sealed class SeedNameTests
                 public void Refs(ref int a, out long b, in double c, ref TOuter d) { b = 0; }
                 public virtual void VirtualIn(in int a, ref readonly int b) { }
                 public void Pointers(int* a, void** b, delegate*<int, long> c, delegate* unmanaged[Cdecl]<void> d) { }
+                public void ByRefFunctionPointer(delegate*<ref int, in long, out string, ref readonly long> a) { }
+                public void CallingConventions(delegate* unmanaged[Cdecl, SuppressGCTransition]<int, void> a, delegate* unmanaged[SuppressGCTransition]<int, ref readonly int> b) { }
+                public void NestedFunctionPointers(delegate*<delegate*<in int, ref int>, ref readonly int*>[] a, delegate*<ref readonly int, void> b) { }
                 public void Special(int? a, (int, string) b, (int A, (long B, char C) D) c, dynamic d, nint e, nuint f, object g, string? h) { }
                 public void Params(params int[] values) { }
                 public static Outer<TOuter> operator +(Outer<TOuter> a, int b) => a;
@@ -55,7 +58,11 @@ public sealed class SeedNameTests
         public class Global { public void G(Global g, Shapes.Inner.Point p) { } }
         """;
 
-    /// <summary>The weaver's SeedAssigner.NameForSeed, with the return type of conversion operators (issue 12).</summary>
+    /// <summary>
+    /// The name the weaver of 0.2 hashed, straight from Cecil's <c>FullName</c>, with the return type of conversion
+    /// operators (issue 12). Both components now render names through SeedNameFormat; this keeps the old text as the
+    /// oracle, so a change of the format that would move a seed fails here.
+    /// </summary>
     private static string CecilName(MethodDefinition method)
     {
         if (method.IsConstructor)
