@@ -171,8 +171,10 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             AttributeData? attribute = block ?? continuing;
             if (attribute is null)
                 return;
-            // A partial method's attributes are merged: analyse it once, at its definition.
-            if (method.PartialDefinitionPart is not null)
+            // A partial member's attributes are merged: analyse it once, at its implementation, which has the body (async,
+            // yield) and which the compiler always reports (for a partial constructor or event accessor, the only part it
+            // reports). A partial method without one is removed by the compiler: there is nothing to weave.
+            if (method.IsPartialDefinition || method.PartialImplementationPart is not null)
                 return;
             string name = Describe(method);
             Location location = Where(attribute, method);
@@ -231,7 +233,9 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             string? message = null;
             DiagnosticDescriptor descriptor = Descriptors.NoBody;
             bool continuing = written == "[ContinuingBlock]";
-            if (continuing && method.IsStatic)
+            // An extension member runs as a static method of its static class, its receiver a parameter (what the weaver sees).
+            bool runsStatic = method.IsStatic || ExtensionMembers.ImplementationOf(method) is not null;
+            if (continuing && runsStatic)
             {
                 descriptor = Descriptors.ContinuingWithoutInstance;
                 message = $"The static {name} has {written}: a continuing block is the stream of an instance, and a static method has none. Use [ReproducibleBlock] for a block with a seed, or call Reproducible.ContinuingBlock(owner) with the object that owns the stream.";

@@ -20,6 +20,8 @@ internal static class SeedNames
 
     public static string NameForSeed(IMethodSymbol method)
     {
+        // A C# 14 extension member runs as the static method the compiler implements it with: the weaver sees that one.
+        method = ExtensionMembers.ImplementationOf(method) ?? method;
         if (method.MethodKind is MethodKind.Constructor or MethodKind.StaticConstructor)
             return SeedNameFormat.Constructor(TypeDefinitionName(method.ContainingType));
         string? conversion = method.MethodKind == MethodKind.Conversion

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Mono.Cecil;
 using Mono.Cecil.Cil;
@@ -116,6 +117,62 @@ internal static class CecilExtensions
         && method.Parameters.Count == 1
         && method.Parameters[0].ParameterType.Resolve() == method.DeclaringType
         && method.DeclaringType.Methods.Any(m => m.Name == "<Clone>$");
+
+    /// <summary>
+    /// Whether the type is part of a C# 14 extension block's metadata: the grouping type (<c>&lt;G&gt;$…</c>) that holds
+    /// the members as declared, whose bodies only throw, or a marker type (<c>&lt;M&gt;$…</c>) nested in it. The compiler
+    /// copies each member's attributes onto these skeletons and onto the static method that implements the member; only
+    /// that method runs.
+    /// </summary>
+    public static bool IsExtensionDeclaration(this TypeDefinition type)
+    {
+        for (TypeDefinition? current = type; current is not null; current = current.DeclaringType)
+        {
+            if (current.Name.StartsWith(ExtensionGroupingPrefix, System.StringComparison.Ordinal))
+                return true;
+        }
+        return false;
+    }
+
+    private const string ExtensionGroupingPrefix = "<G>$";
+
+    /// <summary>
+    /// For the static method the compiler implements a C# 14 extension member with, the member as written (its skeleton in
+    /// the extension block's grouping type) and the extension block's receiver parameter; null for any other method.
+    /// </summary>
+    /// <remarks>
+    /// Nothing in metadata links the two but their shape: the same name, the receiver first among the implementation's
+    /// parameters for an instance member, and the extension block's generic parameters before the member's own. They are
+    /// compared by signature, with generic parameters written by position.
+    /// </remarks>
+    public static (MethodDefinition Member, ParameterDefinition Receiver)? ExtensionMember(this MethodDefinition method)
+    {
+        TypeDefinition container = method.DeclaringType;
+        if (!method.IsStatic || !container.HasNestedTypes || !(container.IsAbstract && container.IsSealed))
+            return null;
+        string implementation = Signature(method, method.Parameters, p => p.Type == GenericParameterType.Method ? "!!" + p.Position : "!" + p.Position);
+        foreach (TypeDefinition grouping in container.NestedTypes.Where(t => t.Name.StartsWith(ExtensionGroupingPrefix, System.StringComparison.Ordinal)))
+        {
+            int blockArity = grouping.GenericParameters.Count;
+            string Position(GenericParameter p) => "!!" + (p.Type == GenericParameterType.Method ? blockArity + p.Position : p.Position);
+            foreach (MethodDefinition member in grouping.Methods.Where(m => m.Name == method.Name && blockArity + m.GenericParameters.Count == method.GenericParameters.Count))
+            {
+                string? marker = member.CustomAttributes.FirstOrDefault(a => a.AttributeType.Name == "ExtensionMarkerAttribute")?.ConstructorArguments.FirstOrDefault().Value as string;
+                ParameterDefinition? receiver = grouping.NestedTypes.FirstOrDefault(t => t.Name == marker)?.Methods
+                    .FirstOrDefault(m => m.Name == "<Extension>$")?.Parameters.FirstOrDefault();
+                if (receiver is null)
+                    continue;
+                IEnumerable<ParameterDefinition> parameters = member.IsStatic ? member.Parameters : new[] { receiver }.Concat(member.Parameters);
+                if (Signature(member, parameters, Position) == implementation)
+                    return (member, receiver);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Return and parameter types, generic parameters written as <paramref name="genericParameter"/> says.</summary>
+    private static string Signature(MethodDefinition method, IEnumerable<ParameterDefinition> parameters, System.Func<GenericParameter, string> genericParameter) =>
+        SeedNames.TypeName(method.ReturnType, genericParameter) + "(" + string.Join(",", parameters.Select(p => SeedNames.TypeName(p.ParameterType, genericParameter))) + ")";
 
     public static bool IsCompilerGenerated(this ICustomAttributeProvider provider) =>
         provider.HasCustomAttributes && provider.CustomAttributes.Any(a => a.AttributeType.FullName == "System.Runtime.CompilerServices.CompilerGeneratedAttribute");

@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using Mono.Cecil;
 
@@ -13,6 +14,11 @@ internal static class SeedNames
     /// <c>ctor:{type}</c> for constructors, <c>method:{type}::{name}[`{arity}]({parameter types})</c> for methods, and
     /// <c>:{return type}</c> after it for conversion operators.
     /// </summary>
+    /// <remarks>
+    /// A C# 14 extension member is named by the static method the compiler implements it with (its receiver, if any,
+    /// first among the parameters): that method is the one woven, and the analyzer names it the same way through
+    /// Roslyn's <c>AssociatedExtensionImplementation</c>.
+    /// </remarks>
     public static string NameForSeed(MethodDefinition method)
     {
         if (method.IsConstructor)
@@ -23,23 +29,28 @@ internal static class SeedNames
     }
 
     /// <summary>A type as it appears in a signature.</summary>
-    public static string TypeName(TypeReference type) =>
-        type switch
+    /// <param name="type">The type.</param>
+    /// <param name="genericParameter">How to write a generic parameter; by its name when null.</param>
+    public static string TypeName(TypeReference type, Func<GenericParameter, string>? genericParameter = null)
+    {
+        string Name(TypeReference inner) => TypeName(inner, genericParameter);
+        return type switch
         {
-            GenericParameter parameter => parameter.Name,
+            GenericParameter parameter => genericParameter?.Invoke(parameter) ?? parameter.Name,
             ArrayType array => array.IsVector
-                ? SeedNameFormat.Vector(TypeName(array.ElementType))
-                : SeedNameFormat.Array(TypeName(array.ElementType), array.Dimensions.Select(d => (d.LowerBound, d.UpperBound))),
-            ByReferenceType reference => SeedNameFormat.ByReference(TypeName(reference.ElementType)),
-            PointerType pointer => SeedNameFormat.Pointer(TypeName(pointer.ElementType)),
-            RequiredModifierType modified => SeedNameFormat.Modified(TypeName(modified.ElementType), required: true, TypeName(modified.ModifierType)),
-            OptionalModifierType modified => SeedNameFormat.Modified(TypeName(modified.ElementType), required: false, TypeName(modified.ModifierType)),
-            FunctionPointerType function => SeedNameFormat.FunctionPointer(TypeName(function.ReturnType), function.Parameters.Select(p => TypeName(p.ParameterType))),
-            GenericInstanceType generic => SeedNameFormat.GenericInstance(DefinitionName(generic.ElementType), generic.GenericArguments.Select(TypeName)),
+                ? SeedNameFormat.Vector(Name(array.ElementType))
+                : SeedNameFormat.Array(Name(array.ElementType), array.Dimensions.Select(d => (d.LowerBound, d.UpperBound))),
+            ByReferenceType reference => SeedNameFormat.ByReference(Name(reference.ElementType)),
+            PointerType pointer => SeedNameFormat.Pointer(Name(pointer.ElementType)),
+            RequiredModifierType modified => SeedNameFormat.Modified(Name(modified.ElementType), required: true, Name(modified.ModifierType)),
+            OptionalModifierType modified => SeedNameFormat.Modified(Name(modified.ElementType), required: false, Name(modified.ModifierType)),
+            FunctionPointerType function => SeedNameFormat.FunctionPointer(Name(function.ReturnType), function.Parameters.Select(p => Name(p.ParameterType))),
+            GenericInstanceType generic => SeedNameFormat.GenericInstance(DefinitionName(generic.ElementType), generic.GenericArguments.Select(Name)),
             // Pinned and sentinel types occur in locals and vararg call sites, not in a C# method's own signature.
             TypeSpecification => type.FullName,
             _ => DefinitionName(type),
         };
+    }
 
     /// <summary>A type definition's (or a reference to one's) name: <c>Namespace.Outer/Nested`1</c>.</summary>
     private static string DefinitionName(TypeReference type) =>

@@ -15,6 +15,9 @@ internal static class Signatures
             MethodOrigin.Lambda => $"lambda in {WrittenIn(method)}",
             MethodOrigin.LocalFunction => $"local function {method.SourceName()} in {WrittenIn(method)}",
             _ when method.IsConstructor => $"constructor {method.DeclaringType.FullName}{Parameters(method)}",
+            // A C# 14 extension member by the name written in its extension block, not its implementation's.
+            _ when method.ExtensionMember() is var (member, receiver) =>
+                $"method {method.DeclaringType.FullName}.extension({receiver.ParameterType.Name}).{member.Name}{Parameters(member)}",
             _ => $"method {method.DeclaringType.FullName}.{method.Name}{Parameters(method)}",
         };
 

@@ -28,6 +28,9 @@ public sealed partial class ModuleWeaver
         var targets = new List<WeaveTarget>();
         foreach (TypeDefinition type in ModuleDefinition.GetTypes())
         {
+            // A C# 14 extension block's skeletons carry the members' attributes but never run: their implementations do.
+            if (type.IsExtensionDeclaration())
+                continue;
             CustomAttribute? typeAttribute = Find(type, BlockAttributeName);
             bool typeOptedOut = Find(type, OptOutAttributeName) is not null;
             if (typeAttribute is not null && typeOptedOut)

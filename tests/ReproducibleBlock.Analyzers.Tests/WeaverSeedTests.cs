@@ -117,7 +117,9 @@ public sealed class WeaverSeedTests
                 };
                 foreach (IMethodSymbol method in methods)
                 {
-                    if (DocumentationCommentId.CreateDeclarationId(method) is { } id)
+                    // A C# 14 extension member is woven as the static method that implements it (Roslyn gives that method
+                    // with the extension block's type parameters substituted: its definition has the metadata's ID).
+                    if (DocumentationCommentId.CreateDeclarationId(ExtensionMembers.ImplementationOf(method)?.OriginalDefinition ?? method) is { } id)
                         sourceMethods[id] = method;
                 }
             }
@@ -171,5 +173,6 @@ public sealed class WeaverSeedTests
         Assert.IsTrue(checkedBlocks.Any(b => b.StartsWith("M:WeavingFixture.Classifier.#ctor", StringComparison.Ordinal)), "a rule-woven constructor is compared");
         Assert.IsTrue(checkedBlocks.Any(b => b.Contains(".op_Explicit(", StringComparison.Ordinal)), "a conversion operator (its return type in the name) is compared");
         Assert.IsTrue(checkedBlocks.Any(b => b.Contains("<Lambda>", StringComparison.Ordinal)), "a lambda with its explicit seed is compared");
+        Assert.IsTrue(checkedBlocks.Any(b => b.StartsWith("M:WeavingFixture.Extensions.DrawNamed``1(", StringComparison.Ordinal)), "a name-derived extension member is compared");
     }
 }

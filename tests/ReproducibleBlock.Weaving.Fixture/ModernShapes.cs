@@ -1,0 +1,62 @@
+using System;
+using System.Collections.Generic;
+using ReproducibleBlock;
+
+namespace WeavingFixture;
+
+/// <summary>
+/// C# 14 extension members: the compiler copies each one's attributes onto a skeleton that only throws and onto the
+/// static method that implements it, which alone is woven.
+/// </summary>
+public static class Extensions
+{
+    extension(long[] values)
+    {
+        [ReproducibleBlock(21)]
+        public long DrawInto()
+        {
+            values[0] = Draw.Next();
+            return values[0];
+        }
+
+        public long Drawn
+        {
+            [ReproducibleBlock(22)]
+            get => Draw.Next() + values.Length;
+        }
+    }
+
+    extension<T>(List<T> items)
+    {
+        [ReproducibleBlock]
+        public long DrawNamed() => Draw.Next() + items.Count;
+
+        [ReproducibleBlock(23)]
+        public static long DrawStatic() => Draw.Next();
+    }
+}
+
+/// <summary>A partial constructor and a partial event (C# 14), the attribute on either part.</summary>
+public partial class PartialShapes
+{
+    [ReproducibleBlock(24)]
+    public partial PartialShapes(int offset);
+
+    public partial event Action Changed;
+}
+
+public partial class PartialShapes
+{
+    public partial PartialShapes(int offset) => Drawn = Draw.Next() + offset;
+
+    public partial event Action Changed
+    {
+        [ReproducibleBlock(25)]
+        add => Added = Draw.Next();
+        remove { }
+    }
+
+    public long Drawn { get; }
+
+    public long Added { get; private set; }
+}
