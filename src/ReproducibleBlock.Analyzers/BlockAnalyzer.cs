@@ -88,7 +88,7 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
     {
         public long Seed { get; } = seed;
 
-        /// <summary>What one block is: the constructors of a type with a type attribute are one block.</summary>
+        /// <summary>What one block is: the constructors of a type with one seed are one block.</summary>
         public string Block { get; } = block;
 
         public string Description { get; } = description;
@@ -208,8 +208,9 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             bool isConstructor = method.MethodKind == MethodKind.Constructor;
             if (ExplicitSeed(block) is { } seed)
             {
-                _seeds.Add(new SeedUse(seed, "member:" + DocumentationCommentId.CreateDeclarationId(method), "the " + name, location,
-                    NamedBool(block, "AllowSharedSeed") == true, handWritten: false));
+                // The constructors of one type with one seed are one block (the weaver's rule), as after Pin the seed.
+                string identity = isConstructor ? "type:" + SeedNames.TypeDefinitionName(method.ContainingType) : "member:" + DocumentationCommentId.CreateDeclarationId(method);
+                _seeds.Add(new SeedUse(seed, identity, "the " + name, location, NamedBool(block, "AllowSharedSeed") == true, handWritten: false));
             }
             else
             {
@@ -440,7 +441,7 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             foreach (IGrouping<long, SeedUse> sameSeed in _seeds.GroupBy(s => s.Seed))
             {
                 List<SeedUse> uses = sameSeed.OrderBy(s => s.Location.SourceTree?.FilePath, System.StringComparer.Ordinal).ThenBy(s => s.Location.SourceSpan.Start).ToList();
-                // One entry per block: the constructors of a type with a type attribute are one block.
+                // One entry per block: the constructors of a type with one seed are one block.
                 List<SeedUse> blocks = uses.GroupBy(s => s.Block).Select(g => g.First()).ToList();
                 if (blocks.Count < 2)
                     continue;

@@ -21,7 +21,8 @@ public sealed partial class ModuleWeaver
 
         foreach (IGrouping<long, WeaveTarget> sameSeed in targets.GroupBy(t => t.Seed))
         {
-            // The constructors of one type are one block when their seed comes from the type (attribute on it, rule, or name).
+            // The constructors of one type with one seed are one block, whether the seed comes from the type (its
+            // attribute, a rule, its name) or is written on each: Pin the seed writes the type's derived seed on each.
             List<IGrouping<string, WeaveTarget>> blocks = sameSeed.GroupBy(BlockIdentity).ToList();
             if (blocks.Count < 2)
                 continue;
@@ -41,9 +42,7 @@ public sealed partial class ModuleWeaver
     }
 
     private static string BlockIdentity(WeaveTarget target) =>
-        target.IsConstructor && (target.Source != TargetSource.MemberAttribute || target.ExplicitSeed is null)
-            ? "type:" + target.Method.DeclaringType.FullName
-            : "member:" + target.Method.FullName;
+        target.IsConstructor ? "type:" + target.Method.DeclaringType.FullName : "member:" + target.Method.FullName;
 
     /// <summary>The text a derived seed is hashed from: see <see cref="SeedNames.NameForSeed"/>.</summary>
     internal static string NameForSeed(WeaveTarget target) => SeedNames.NameForSeed(target.Method);

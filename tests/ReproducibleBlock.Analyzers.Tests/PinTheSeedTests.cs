@@ -6,6 +6,8 @@ namespace ReproducibleBlock.Analyzers.Tests;
 /// <summary>
 /// RB0010 on every name-derived target and its fix, Pin the seed. The seeds written here are the weaver's: each is
 /// the hash of the name text shown beside it (checked against the weaver itself by <see cref="WeaverSeedTests"/>).
+/// Every fix is also woven, before and after (<see cref="Verify.Fix"/>): the build must pass and each member must
+/// enter the block it entered before.
 /// </summary>
 [TestClass]
 public sealed class PinTheSeedTests
@@ -132,6 +134,67 @@ public sealed class PinTheSeedTests
         Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("method S.Value.get", Seed("method:S::get_Value()")),
         Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(1).WithArguments("method S.First<T>(System.Collections.Generic.List<T>, ref int)",
             Seed("method:S::First`1(System.Collections.Generic.List`1<T>,System.Int32&)")));
+
+    [TestMethod]
+    public Task ConstructorsSharingTheTypesSeed_ArePinnedToTheirOneBlock() => Verify.Fix("""
+        using ReproducibleBlock;
+        class TwoCtors
+        {
+            [{|#0:ReproducibleBlock|}] public TwoCtors() { }
+            [{|#1:ReproducibleBlock(RestoreOnExit = false)|}] public TwoCtors(int x) { }
+        }
+        """, $$"""
+        using ReproducibleBlock;
+        class TwoCtors
+        {
+            [ReproducibleBlock({{Seed("ctor:TwoCtors")}})] public TwoCtors() { }
+            [ReproducibleBlock({{Seed("ctor:TwoCtors")}}, RestoreOnExit = false)] public TwoCtors(int x) { }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("constructor TwoCtors.TwoCtors()", Seed("ctor:TwoCtors")),
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(1).WithArguments("constructor TwoCtors.TwoCtors(int)", Seed("ctor:TwoCtors")));
+
+    [TestMethod]
+    public Task OneConstructorPinned_TheOtherIsPinnedIntoTheSameBlock() => Verify.Fix($$"""
+        using ReproducibleBlock;
+        class TwoCtors
+        {
+            [ReproducibleBlock({{Seed("ctor:TwoCtors")}})] public TwoCtors() { }
+            [{|#0:ReproducibleBlock|}] public TwoCtors(int x) { }
+        }
+        """, $$"""
+        using ReproducibleBlock;
+        class TwoCtors
+        {
+            [ReproducibleBlock({{Seed("ctor:TwoCtors")}})] public TwoCtors() { }
+            [ReproducibleBlock({{Seed("ctor:TwoCtors")}})] public TwoCtors(int x) { }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("constructor TwoCtors.TwoCtors(int)", Seed("ctor:TwoCtors")));
+
+    [TestMethod]
+    public Task RuleWovenType_WithAnAttributedConstructor_IsPinnedToItsOneBlock() => Verify.Fix("""
+        using ReproducibleBlock;
+        [assembly: ReproducibleConstructors(typeof(Module))]
+        public class Module { }
+        public sealed class {|#0:Head|} : Module
+        {
+            public Head() { }
+            [{|#1:ReproducibleBlock|}] public Head(int x) { }
+        }
+        """, $$"""
+        using ReproducibleBlock;
+        [assembly: ReproducibleConstructors(typeof(Module))]
+        public class Module { }
+        [ReproducibleBlock({{Seed("ctor:Head")}})]
+        public sealed class Head : Module
+        {
+            public Head() { }
+            [ReproducibleBlock({{Seed("ctor:Head")}})] public Head(int x) { }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("constructors of Head (woven by the assembly rule)", Seed("ctor:Head")),
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(1).WithArguments("constructor Head.Head(int)", Seed("ctor:Head")));
 
     [TestMethod]
     public Task ExplicitSeeds_ContinuingBlocks_AndOptedOutConstructors_GetNoInfo() => Verify.Diagnostics("""

@@ -1,12 +1,15 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
+using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Testing;
 using Microsoft.CodeAnalysis.Testing;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace ReproducibleBlock.Analyzers.Tests;
 
@@ -81,12 +84,35 @@ internal static class Verify
         return test.RunAsync();
     }
 
-    public static Task Fix(string source, string fixedSource, params DiagnosticResult[] expected)
+    /// <summary>
+    /// Checks that the fixes offered for <paramref name="source"/>, all applied, give <paramref name="fixedSource"/>
+    /// with no diagnostic left; then weaves both with the real weaver (<see cref="WovenInMemory"/>): neither may fail
+    /// the build, and every woven member must enter the same block, with the same seed and RestoreOnExit, after the fix
+    /// as before it, so it draws what it drew.
+    /// </summary>
+    public static async Task Fix(string source, string fixedSource, params DiagnosticResult[] expected)
     {
         var test = new CodeFixTest { TestCode = source, FixedCode = fixedSource };
         test.ExpectedDiagnostics.AddRange(expected);
-        return test.RunAsync();
+        await test.RunAsync();
+        AssertWeavesAsBefore(WithoutMarkup(source), fixedSource);
     }
+
+    private static void AssertWeavesAsBefore(string source, string fixedSource)
+    {
+        using WovenInMemory before = WovenInMemory.Weave(WovenInMemory.Compile(source));
+        using WovenInMemory after = WovenInMemory.Weave(WovenInMemory.Compile(fixedSource));
+        Assert.IsEmpty(before.Errors, "the source fails to weave:\n" + string.Join("\n", before.Errors));
+        Assert.IsEmpty(after.Errors, "the fixed source fails to weave:\n" + string.Join("\n", after.Errors));
+        IReadOnlyDictionary<string, WovenEntry> was = before.Entries(), now = after.Entries();
+        Assert.IsNotEmpty(was, "the source weaves no seeded block");
+        CollectionAssert.AreEquivalent(was.Keys.ToArray(), now.Keys.ToArray(), "the same members are woven");
+        foreach ((string method, WovenEntry entry) in was)
+            Assert.AreEqual(entry, now[method], $"{method} enters another block after the fix");
+    }
+
+    /// <summary>The source without the verifiers' markup (<c>{|#0:...|}</c>, <c>[|...|]</c>).</summary>
+    private static string WithoutMarkup(string source) => Regex.Replace(source, @"\{\|[^:|]*:|\|\}|\[\||\|\]", "");
 
     public static DiagnosticResult Diagnostic(DiagnosticDescriptor descriptor) => new(descriptor);
 }

@@ -60,3 +60,30 @@ public partial class PartialShapes
 
     public long Added { get; private set; }
 }
+
+/// <summary>Two constructors sharing the type's name-derived seed: one block (issue 20).</summary>
+public sealed class UnpinnedConstructors
+{
+    [ReproducibleBlock]
+    public UnpinnedConstructors() => Drawn = Draw.Next();
+
+    [ReproducibleBlock(RestoreOnExit = false)]
+    public UnpinnedConstructors(int offset) => Drawn = Draw.Next() + offset;
+
+    public long Drawn { get; }
+}
+
+/// <summary>
+/// The same constructors after "Pin the seed": the type's derived seed (that of ctor:WeavingFixture.PinnedConstructors)
+/// written on each. Still one block, drawing what they drew unpinned.
+/// </summary>
+public sealed class PinnedConstructors
+{
+    [ReproducibleBlock(7742564927471785390)]
+    public PinnedConstructors() => Drawn = Draw.Next();
+
+    [ReproducibleBlock(7742564927471785390, RestoreOnExit = false)]
+    public PinnedConstructors(int offset) => Drawn = Draw.Next() + offset;
+
+    public long Drawn { get; }
+}

@@ -61,4 +61,27 @@ public sealed class ModernShapeTests
         shapes.Changed += () => { };
         Assert.AreEqual(added, shapes.Added);
     }
+
+    /// <summary>
+    /// Constructors sharing their type's derived seed, unpinned and pinned (the seed written on each, as Pin the seed
+    /// writes it): both are one block, so both draw as instances 0, 1, 2 of their seed, whichever constructor runs.
+    /// </summary>
+    [TestMethod]
+    public void PinnedConstructors_StayOneBlock_AsTheyWereUnpinned()
+    {
+        static long[] Expected(long seed)
+        {
+            Reproducible.SetSeed(42);
+            return [InBlock(seed, instance: true, restoreOnExit: true), InBlock(seed, instance: true) + 5, InBlock(seed, instance: true, restoreOnExit: true)];
+        }
+        long unpinned = DecompiledShapeTests.NameSeed("ctor:WeavingFixture.UnpinnedConstructors");
+        long pinned = DecompiledShapeTests.NameSeed("ctor:WeavingFixture.PinnedConstructors");
+        Assert.AreEqual(7742564927471785390L, pinned, "the seed PinnedConstructors carries is its name-derived one");
+        long[] expectedUnpinned = Expected(unpinned), expectedPinned = Expected(pinned);
+
+        Reproducible.SetSeed(42);
+        CollectionAssert.AreEqual(expectedUnpinned, new[] { new UnpinnedConstructors().Drawn, new UnpinnedConstructors(5).Drawn, new UnpinnedConstructors().Drawn });
+        Reproducible.SetSeed(42);
+        CollectionAssert.AreEqual(expectedPinned, new[] { new PinnedConstructors().Drawn, new PinnedConstructors(5).Drawn, new PinnedConstructors().Drawn });
+    }
 }
