@@ -42,7 +42,12 @@ public sealed partial class ModuleWeaver
     }
 
     private static string BlockIdentity(WeaveTarget target) =>
-        target.IsConstructor ? "type:" + target.Method.DeclaringType.FullName : "member:" + target.Method.FullName;
+        target.IsConstructor ? "type:" + target.Method.DeclaringType.FullName
+        // The compiler emits a lambda written in a field initializer once per constructor that runs the initializers:
+        // its copies are one block, recognised by the source position they share.
+        : target.Method.Origin() != MethodOrigin.Member && target.Method.FirstVisiblePoint() is { } point
+            ? $"function:{point.Document.Url}({point.StartLine},{point.StartColumn})"
+        : "member:" + target.Method.FullName;
 
     /// <summary>The text a derived seed is hashed from: see <see cref="SeedNames.NameForSeed"/>.</summary>
     internal static string NameForSeed(WeaveTarget target) => SeedNames.NameForSeed(target.Method);

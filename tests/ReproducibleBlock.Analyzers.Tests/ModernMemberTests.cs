@@ -152,4 +152,30 @@ public sealed class ModernMemberTests
         Assert.HasCount(3, derived, string.Join("\n", derived.Select(d => d.ToString())));
         CollectionAssert.AreEquivalent(entries.Values.Select(e => e.Seed).ToArray(), derived.Select(AnalyzedInMemory.SeedOf).ToArray());
     }
+
+    /// <summary>
+    /// A lambda with an explicit seed in a field initializer (defect 3): the compiler emits it once per constructor that
+    /// runs the initializers, and both copies are woven as one block, with its seed. The analyzer reports nothing.
+    /// </summary>
+    [TestMethod]
+    public void FieldInitializerLambda_CopiedIntoEachConstructor_IsOneBlock()
+    {
+        Compilation compilation = WovenInMemory.Compile("""
+            using System;
+            using ReproducibleBlock;
+            namespace Probe;
+            public sealed class Model
+            {
+                private readonly Func<int> _draw = [ReproducibleBlock(26)] () => 1;
+                public Model() { }
+                public Model(int x) { }
+            }
+            """);
+        Assert.IsEmpty(AnalyzedInMemory.Diagnostics(compilation));
+        using WovenInMemory woven = WovenInMemory.Weave(compilation);
+        Assert.IsEmpty(woven.Errors, string.Join("\n", woven.Errors));
+        WovenEntry[] copies = [.. woven.Entries().Where(e => e.Key.Contains("<.ctor>b__", System.StringComparison.Ordinal)).Select(e => e.Value)];
+        Assert.HasCount(2, copies, "one copy per constructor");
+        Assert.IsTrue(copies.All(c => c == new WovenEntry("EnterBlock", 26, false)));
+    }
 }

@@ -87,3 +87,22 @@ public sealed class PinnedConstructors
 
     public long Drawn { get; }
 }
+
+/// <summary>
+/// A lambda with an explicit seed in a field initializer of a class with two constructors: the compiler emits it once
+/// per constructor, and the copies are one block.
+/// </summary>
+public sealed class InitializerLambda
+{
+    private readonly Func<long> _draw = [ReproducibleBlock(26)] () => Draw.Next();
+
+    public InitializerLambda()
+    {
+    }
+
+    public InitializerLambda(int unused) => Unused = unused;
+
+    public int Unused { get; }
+
+    public long DrawNow() => _draw();
+}

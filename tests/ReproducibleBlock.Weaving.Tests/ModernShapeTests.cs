@@ -84,4 +84,14 @@ public sealed class ModernShapeTests
         Reproducible.SetSeed(42);
         CollectionAssert.AreEqual(expectedPinned, new[] { new PinnedConstructors().Drawn, new PinnedConstructors(5).Drawn, new PinnedConstructors().Drawn });
     }
+
+    [TestMethod]
+    public void FieldInitializerLambda_OfTwoConstructors_IsOneBlock()
+    {
+        Reproducible.SetSeed(42);
+        long expected = InBlock(26);
+        Reproducible.SetSeed(42);
+        Assert.AreEqual(expected, new InitializerLambda().DrawNow());
+        Assert.AreEqual(expected, new InitializerLambda(1).DrawNow());
+    }
 }
