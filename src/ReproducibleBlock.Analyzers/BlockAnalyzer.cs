@@ -264,15 +264,21 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             }
             else if (StateMachineKind(method) is { } kind)
             {
-                string why = kind == "an iterator" ? "it would end before the body runs, when the caller first gets the enumerator" : "it would end at the first await, while the body goes on";
-                string scope = continuing ? "Reproducible.ContinuingBlock(this)" : "Reproducible.Block(seed)";
-                context.ReportDiagnostic(Diagnostic.Create(Descriptors.AsyncOrIterator, location, name, kind, written, why, scope));
+                context.ReportDiagnostic(AsyncOrIterator(location, name, kind, written));
                 return true;
             }
             if (message is null)
                 return false;
             context.ReportDiagnostic(Diagnostic.Create(descriptor, location, message));
             return true;
+        }
+
+        /// <summary>RB0001: the weaver's refusal of an async method or iterator, as <paramref name="kind"/> says it is.</summary>
+        private static Diagnostic AsyncOrIterator(Location location, string name, string kind, string written)
+        {
+            string why = kind == "an iterator" ? "it would end before the body runs, when the caller first gets the enumerator" : "it would end at the first await, while the body goes on";
+            string scope = written == "[ContinuingBlock]" ? "Reproducible.ContinuingBlock(this)" : "Reproducible.Block(seed)";
+            return Diagnostic.Create(Descriptors.AsyncOrIterator, location, name, kind, written, why, scope);
         }
 
         /// <summary>"async", "an iterator", "an async iterator", or null, as the weaver names the compiler's state machines.</summary>
@@ -321,9 +327,11 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
                 return;
             }
             // The constructors the type attribute or a rule weaves: those without an attribute of their own (a struct's
-            // implicit parameterless constructor is not in the IL, so there is nothing to weave).
+            // implicit parameterless constructor is not in the IL, so there is nothing to weave), except a record's copy
+            // constructor, which the weaver leaves alone (what `with` calls).
             bool wovenConstructors = type.InstanceConstructors.Any(c =>
-                !(type.IsValueType && c.IsImplicitlyDeclared) && Find(c, _symbols.Block) is null && Find(c, _symbols.Continuing) is null && Find(c, _symbols.OptOut) is null);
+                !(type.IsValueType && c.IsImplicitlyDeclared) && !IsRecordCopyConstructor(c)
+                && Find(c, _symbols.Block) is null && Find(c, _symbols.Continuing) is null && Find(c, _symbols.OptOut) is null);
             if (!wovenConstructors)
                 return;
             if (typeAttribute is not null)
@@ -344,6 +352,12 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             ReportNameDerived(context.ReportDiagnostic, type.Locations.FirstOrDefault() ?? Location.None,
                 "constructors of " + typeName + " (woven by the assembly rule)", SeedNames.DerivedConstructorSeed(type), FromRule, rule.RestoreOnExit);
         }
+
+        /// <summary>A record class's copy constructor: one parameter of the record's own type (the weaver's CecilExtensions.IsRecordCopyConstructor).</summary>
+        private static bool IsRecordCopyConstructor(IMethodSymbol constructor) =>
+            constructor.ContainingType is { IsRecord: true, TypeKind: TypeKind.Class } record
+            && constructor.Parameters.Length == 1
+            && SymbolEqualityComparer.Default.Equals(constructor.Parameters[0].Type, record);
 
         private static bool DerivesFrom(INamedTypeSymbol type, INamedTypeSymbol baseType)
         {
@@ -402,7 +416,18 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
                 }
                 else
                 {
-                    // An explicit seed: the weaver weaves it, and counts its seed with the others.
+                    // An explicit seed: the weaver weaves it, unless it is async or an iterator, and counts its seed with
+                    // the others; it warns about a result that does its work later, as for methods.
+                    var function = (list.Parent is LocalFunctionStatementSyntax declared
+                        ? context.SemanticModel.GetDeclaredSymbol(declared, context.CancellationToken)
+                        : context.SemanticModel.GetSymbolInfo(list.Parent!, context.CancellationToken).Symbol) as IMethodSymbol;
+                    if (function is not null && StateMachineKind(function) is { } kind)
+                    {
+                        context.ReportDiagnostic(AsyncOrIterator(attribute.GetLocation(), name, kind, "[ReproducibleBlock]"));
+                        return;
+                    }
+                    if (function is not null && DeferredKind(function.ReturnType) is { } deferred)
+                        context.ReportDiagnostic(Diagnostic.Create(Descriptors.DeferredWork, attribute.GetLocation(), name, deferred, DeferredResults.When(deferred), "[ReproducibleBlock]"));
                     bool allowShared = attribute.ArgumentList!.Arguments.Any(a => a.NameEquals?.Name.Identifier.ValueText == "AllowSharedSeed"
                         && context.SemanticModel.GetConstantValue(a.Expression, context.CancellationToken).Value is true);
                     _seeds.Add(new SeedUse(System.Convert.ToInt64(seedValue, CultureInfo.InvariantCulture), "function:" + attribute.SyntaxTree.FilePath + ":" + attribute.SpanStart,

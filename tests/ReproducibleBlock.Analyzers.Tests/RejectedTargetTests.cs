@@ -101,6 +101,67 @@ public sealed class RejectedTargetTests
         Verify.Diagnostic(Descriptors.LambdaOrLocalFunction).WithLocation(2).WithArguments(
             "The local function Continuing in C.M() has [ContinuingBlock]: its `this` is a compiler-generated closure, not the instance that owns the stream. Move the code into an instance method of the class and put the attribute there."));
 
+    /// <summary>
+    /// Lambdas and local functions with an explicit seed that the weaver refuses (async, iterator) or warns about (a
+    /// result that does its work later), reported while typing as for methods (issue 20, defect 4).
+    /// </summary>
+    [TestMethod]
+    public Task AsyncAndIteratorFunctions_AreRB0001_AndDeferredResults_AreRB0011() => Verify.DiagnosticsAsWoven("""
+        using System;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using ReproducibleBlock;
+        class C
+        {
+            async Task M()
+            {
+                [{|#0:ReproducibleBlock(501)|}]
+                async Task Inner() => await Task.Yield();
+
+                [{|#1:ReproducibleBlock(502)|}]
+                static IEnumerable<int> Numbers() { yield return 1; }
+
+                Func<Task> lambda = [{|#2:ReproducibleBlock(503)|}] async () => await Task.Yield();
+
+                [{|#3:ReproducibleBlock(504)|}]
+                static Task<int> Later() => Task.FromResult(1);
+
+                Func<IEnumerable<int>> lazy = [{|#4:ReproducibleBlock(505)|}] () => Numbers();
+
+                await Inner();
+                await lambda();
+                await Later();
+                _ = lazy();
+            }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(0).WithArguments(
+            "local function Inner in C.M()", "async", "[ReproducibleBlock]", "it would end at the first await, while the body goes on", "Reproducible.Block(seed)"),
+        Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(1).WithArguments(
+            "local function Numbers in C.M()", "an iterator", "[ReproducibleBlock]", "it would end before the body runs, when the caller first gets the enumerator", "Reproducible.Block(seed)"),
+        Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(2).WithArguments(
+            "lambda in C.M()", "async", "[ReproducibleBlock]", "it would end at the first await, while the body goes on", "Reproducible.Block(seed)"),
+        Verify.Diagnostic(Descriptors.DeferredWork).WithLocation(3).WithArguments("local function Later in C.M()", "a task without being async", "awaited", "[ReproducibleBlock]"),
+        Verify.Diagnostic(Descriptors.DeferredWork).WithLocation(4).WithArguments("lambda in C.M()", "an enumerable or enumerator", "enumerated", "[ReproducibleBlock]"));
+
+    /// <summary>A partial iterator is an iterator: RB0001, the weaver's error, not RB0011 (issue 20, defect 4).</summary>
+    [TestMethod]
+    public Task PartialIterator_IsRB0001() => Verify.DiagnosticsAsWoven("""
+        using System.Collections.Generic;
+        using ReproducibleBlock;
+        partial class C
+        {
+            [{|#0:ReproducibleBlock(1)|}]
+            private partial IEnumerable<int> Numbers();
+        }
+        partial class C
+        {
+            private partial IEnumerable<int> Numbers() { yield return 1; }
+        }
+        """,
+        Verify.Diagnostic(Descriptors.AsyncOrIterator).WithLocation(0).WithArguments(
+            "method C.Numbers()", "an iterator", "[ReproducibleBlock]", "it would end before the body runs, when the caller first gets the enumerator", "Reproducible.Block(seed)"));
+
     [TestMethod]
     public Task SeededLambdaSharingASeed_CountsWithTheOthers() => Verify.Diagnostics("""
         using System;

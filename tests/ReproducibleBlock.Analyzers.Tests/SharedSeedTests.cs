@@ -61,6 +61,24 @@ public sealed class SharedSeedTests
         }
         """);
 
+    /// <summary>
+    /// A record's copy constructor is never woven (the weaver skips it), so a type attribute whose only other constructor
+    /// has its own seed weaves nothing with the type's seed: a method may have it (issue 20, defect 4).
+    /// </summary>
+    [TestMethod]
+    public Task RecordCopyConstructor_DoesNotTakeTheTypesSeed() => Verify.DiagnosticsAsWoven("""
+        using ReproducibleBlock;
+        [ReproducibleBlock(5)]
+        record R
+        {
+            [ReproducibleBlock(6)] public R() { }
+        }
+        class C
+        {
+            [ReproducibleBlock(5)] void M() { }
+        }
+        """);
+
     [TestMethod]
     public Task HandWrittenBlocksSharingASeed_AreRB0009() => Verify.Diagnostics("""
         using ReproducibleBlock;

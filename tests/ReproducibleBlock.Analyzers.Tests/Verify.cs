@@ -114,5 +114,18 @@ internal static class Verify
     /// <summary>The source without the verifiers' markup (<c>{|#0:...|}</c>, <c>[|...|]</c>).</summary>
     private static string WithoutMarkup(string source) => Regex.Replace(source, @"\{\|[^:|]*:|\|\}|\[\||\|\]", "");
 
+    /// <summary>
+    /// As <see cref="Diagnostics(string, DiagnosticResult[])"/>, then weaves <paramref name="source"/> with the real
+    /// weaver: it must report as many errors as the analyzer's errors expected, and as many warnings as its RB0008 and
+    /// RB0011 (the weaver's own warnings), so the analyzer shows while typing what the build will say.
+    /// </summary>
+    public static async Task DiagnosticsAsWoven(string source, params DiagnosticResult[] expected)
+    {
+        await Diagnostics(source, expected);
+        using WovenInMemory woven = WovenInMemory.Weave(WovenInMemory.Compile(WithoutMarkup(source)));
+        Assert.HasCount(expected.Count(d => d.Severity == DiagnosticSeverity.Error), woven.Errors, "the weaver's errors:\n" + string.Join("\n", woven.Errors));
+        Assert.HasCount(expected.Count(d => d.Id is "RB0008" or "RB0011"), woven.Warnings, "the weaver's warnings:\n" + string.Join("\n", woven.Warnings));
+    }
+
     public static DiagnosticResult Diagnostic(DiagnosticDescriptor descriptor) => new(descriptor);
 }
