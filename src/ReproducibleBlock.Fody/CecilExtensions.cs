@@ -40,6 +40,27 @@ internal static class CecilExtensions
     public static SequencePoint? FirstVisiblePoint(this MethodDefinition method) =>
         method.DebugInformation?.HasSequencePoints == true ? method.DebugInformation.SequencePoints.FirstOrDefault(p => !p.IsHidden) : null;
 
+    /// <summary>
+    /// A class constructor's declaration as the compiler recorded it: the visible sequence point of its call to the base
+    /// constructor or to <c>this(...)</c> (the header <c>public C(int x)</c> when the call is implicit, <c>: base(...)</c>
+    /// when written, a primary constructor's parameter list), which follows the field initialisers. Null for a struct
+    /// constructor, which calls none, and for a constructor without one (a default constructor has no source).
+    /// </summary>
+    public static SequencePoint? ChainedConstructorPoint(this MethodDefinition constructor)
+    {
+        TypeDefinition type = constructor.DeclaringType;
+        if (type.IsValueType || !constructor.HasBody || constructor.DebugInformation?.HasSequencePoints != true)
+            return null;
+        // In a class's constructor, `call` to a constructor of the base type or of the type itself is the chained call:
+        // creating an object (`new`) is newobj.
+        Instruction? call = constructor.Body.Instructions.FirstOrDefault(i => i.OpCode == OpCodes.Call
+            && i.Operand is MethodReference { Name: ".ctor" } callee
+            && (callee.DeclaringType.Resolve() is { } declaring && (declaring == type || declaring == type.BaseType?.Resolve())));
+        if (call is null)
+            return null;
+        return constructor.DebugInformation.SequencePoints.LastOrDefault(p => !p.IsHidden && p.Offset <= call.Offset);
+    }
+
     /// <summary>The compiler-generated state machine of an async method or iterator, or null.</summary>
     public static TypeDefinition? StateMachine(this MethodDefinition method) =>
         (StateMachineAttribute(method)?.ConstructorArguments[0].Value as TypeReference)?.Resolve();

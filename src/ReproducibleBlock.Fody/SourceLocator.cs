@@ -8,19 +8,21 @@ using Mono.Cecil.Cil;
 
 namespace ReproducibleBlock.Weaving;
 
-/// <summary>Source locations for messages, so errors read <c>File.cs(line,col): error ...</c> at the member's declaration.</summary>
+/// <summary>Source locations for messages, so errors read <c>File.cs(line,col): error ...</c> at the member.</summary>
 /// <remarks>
 /// <para>
-/// Sequence points cover statements, not declarations: the first one of a method is its opening brace or expression
-/// body, abstract and extern members have none, and async and iterator stubs keep theirs in the state machine's
-/// MoveNext. So the declaration is looked up in the source file the symbols name, by the member's name, near the
-/// first sequence point when there is one. Where no source can be read, the sequence point (or nothing) is used.
+/// A member is located where the compiler recorded it in the symbols, never by searching its name in the source (which
+/// found a call, or a member of the same name in another file): its first sequence point, which is its body or
+/// expression; for a constructor, the point of its base or <c>this(...)</c> call, which is its declaration (field
+/// initialisers, which every constructor runs first, come before it); for an async method or iterator, its state
+/// machine's first point. A type is located at its first constructor or method that has one. A member without
+/// symbols (abstract, extern, a build without symbols) has no location: the message names it.
 /// </para>
 /// <para>
 /// Assembly attributes have no sequence points at all, and may sit in a file without a method body (an
 /// AssemblyInfo.cs): they are looked for in every compiled file, listed by the package's build file
-/// (<see cref="CompileListFileName"/> beside the intermediate assembly), or else in the files the symbols name.
-/// Nothing is searched until a message needs a location.
+/// (<see cref="CompileListFileName"/> beside the intermediate assembly), or else in the files the symbols name, by the
+/// attribute's own text. Nothing is searched until a message needs a location.
 /// </para>
 /// </remarks>
 internal sealed class SourceLocator(ModuleDefinition module, string? projectDirectory, string? compileListPath)
@@ -32,37 +34,32 @@ internal sealed class SourceLocator(ModuleDefinition module, string? projectDire
 
     public SequencePoint? Of(MethodDefinition method)
     {
-        SequencePoint? point = method.FirstVisiblePoint();
+        SequencePoint? point = (method.IsConstructor ? method.ChainedConstructorPoint() : null) ?? method.FirstVisiblePoint();
         if (point is null && method.StateMachine()?.Methods.FirstOrDefault(m => m.Name == "MoveNext") is { } moveNext)
             point = moveNext.FirstVisiblePoint();
-        string name = method.IsConstructor ? method.DeclaringType.Name.Split('`')[0]
-            : method.Origin() == MethodOrigin.LocalFunction ? method.SourceName()
-            : method.Name == "Finalize" && method.IsVirtual && method.Parameters.Count == 0 ? "~" + method.DeclaringType.Name.Split('`')[0]
-            : method.Name;
-        var declaration = new Regex((char.IsLetter(name[0]) || name[0] == '_' ? @"\b" : "") + Regex.Escape(name) + @"\s*(<[^>]*>)?\s*\(");
-        if (point is not null)
-            return Search(point.Document.Url, declaration, point.StartLine, lookBack: 12) ?? point;
-        IEnumerable<string> documents = DocumentsOf(method.DeclaringType);
-        if (!documents.Any())
-            documents = AllDocuments();
-        foreach (string document in documents)
-        {
-            if (Search(document, declaration, startLine: int.MaxValue, lookBack: int.MaxValue) is { } found)
-                return found;
-        }
-        return null;
+        return point is null ? null : OnThisMachine(point);
     }
 
-    /// <summary>Where a type is declared (<c>class Name</c>, <c>struct Name</c>, <c>record Name</c>), searched in its own files first.</summary>
-    public SequencePoint? OfType(TypeDefinition type)
+    /// <summary>Where a type is: its first instance constructor with a location, or else its first method with one.</summary>
+    public SequencePoint? OfType(TypeDefinition type) =>
+        type.Methods.Where(m => m.IsConstructor && !m.IsStatic).Concat(type.Methods).Select(Of).FirstOrDefault(p => p is not null);
+
+    /// <summary>
+    /// The point as recorded, with its document as a file of this machine when the recorded path is not one: a
+    /// deterministic build (ContinuousIntegrationBuild) maps the repository root to "/_/".
+    /// </summary>
+    private SequencePoint OnThisMachine(SequencePoint point)
     {
-        var declaration = new Regex(@"\b(class|struct|record|interface)\s+" + Regex.Escape(type.Name.Split('`')[0]) + @"\b");
-        foreach (string document in DocumentsOf(type).Concat(CompiledFiles()).Concat(AllDocuments()).Distinct())
+        string? path = LocalPath(point.Document.Url);
+        if (path is null || path == point.Document.Url)
+            return point;
+        return new SequencePoint(Instruction.Create(OpCodes.Nop), new Document(path))
         {
-            if (Search(document, declaration, startLine: int.MaxValue, lookBack: int.MaxValue) is { } found)
-                return found;
-        }
-        return null;
+            StartLine = point.StartLine,
+            StartColumn = point.StartColumn,
+            EndLine = point.EndLine,
+            EndColumn = point.EndColumn,
+        };
     }
 
     /// <summary>Where an assembly attribute is written, found by <paramref name="pattern"/> in the compiled source files.</summary>
@@ -70,7 +67,7 @@ internal sealed class SourceLocator(ModuleDefinition module, string? projectDire
     {
         foreach (string document in CompiledFiles().Concat(AllDocuments()).Distinct())
         {
-            if (Search(document, pattern, startLine: int.MaxValue, lookBack: int.MaxValue) is { } found)
+            if (Search(document, pattern) is { } found)
                 return found;
         }
         return null;
@@ -123,8 +120,8 @@ internal sealed class SourceLocator(ModuleDefinition module, string? projectDire
         return null;
     }
 
-    /// <summary>The last line matching <paramref name="pattern"/> at or above <paramref name="startLine"/>, within <paramref name="lookBack"/> lines.</summary>
-    private SequencePoint? Search(string url, Regex pattern, int startLine, int lookBack)
+    /// <summary>The last line of the file matching <paramref name="pattern"/>, outside a line comment.</summary>
+    private SequencePoint? Search(string url, Regex pattern)
     {
         string? path = LocalPath(url);
         if (path is null)
@@ -138,9 +135,7 @@ internal sealed class SourceLocator(ModuleDefinition module, string? projectDire
         {
             return null;
         }
-        int last = Math.Min(startLine, lines.Length);
-        int first = lookBack == int.MaxValue ? 1 : Math.Max(1, last - lookBack);
-        for (int line = last; line >= first; line--)
+        for (int line = lines.Length; line >= 1; line--)
         {
             Match match = pattern.Match(lines[line - 1]);
             if (match.Success && !lines[line - 1].TrimStart().StartsWith("//", StringComparison.Ordinal))

@@ -10,26 +10,26 @@ namespace WeavingErrors;
 public abstract class HasAbstract
 {
     [ReproducibleBlock(1)]
-    public abstract void Abstract(); // error: abstract
+    public abstract void Abstract(); // error, no location: abstract
 }
 
 public static class Misuse
 {
     [ReproducibleBlock(2)]
     [DllImport("libc")]
-    public static extern int getpid(); // error: extern
+    public static extern int getpid(); // error, no location: extern
 
     [ReproducibleBlock(3)]
-    public static async Task<int> Async() // error: async
+    public static async Task<int> Async()
     {
-        await Task.Yield();
+        await Task.Yield(); // error: async
         return 1;
     }
 
     [ReproducibleBlock(4)]
-    public static IEnumerable<int> Iterator() // error: iterator
+    public static IEnumerable<int> Iterator()
     {
-        yield return 1;
+        yield return 1; // error: iterator
     }
 
     [ReproducibleBlock(5)]
@@ -71,9 +71,9 @@ public sealed class Continuing : Module
     public int OptedOut() => 3; // error: continuing opted out
 
     [ContinuingBlock]
-    public async Task<int> Async() // error: async continuing
+    public async Task<int> Async()
     {
-        await Task.Yield();
+        await Task.Yield(); // error: async continuing
         return 4;
     }
 }
@@ -103,9 +103,10 @@ public sealed class DeliberatelyRepeatingForward : Module
 }
 
 [ReproducibleBlock(12)]
-public static class StaticHolder // error: static class
+public static class StaticHolder
 {
-    public static int Value() => 1;
+    // A type has no sequence point of its own: it is located at its first constructor or method.
+    public static int Value() => 1; // error: static class
 }
 
 public sealed class Finalized
@@ -139,8 +140,20 @@ public static class Deferred
     public static Func<int> Later() => () => 3; // warning: delegate
 }
 
-public sealed class Handler : System.Net.Http.HttpMessageHandler // warning: unresolved base
+public sealed class Handler : System.Net.Http.HttpMessageHandler
 {
     protected override System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, System.Threading.CancellationToken cancellationToken) =>
-        throw new NotSupportedException();
+        throw new NotSupportedException(); // warning: unresolved base
+}
+
+public sealed class InitializedFirst
+{
+    // Every constructor runs the field initialisers first: the constructor's first sequence point is here.
+    private readonly long _ticks = Environment.TickCount64;
+
+    [ReproducibleBlock(17)]
+    public static long Method() => 1;
+
+    [ReproducibleBlock(17)]
+    public InitializedFirst() => _ticks++; // error: constructor after its field initialisers
 }
