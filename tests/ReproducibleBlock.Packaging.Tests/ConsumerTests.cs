@@ -63,7 +63,8 @@ public sealed class ConsumerTests
 
         using var fody = System.IO.Compression.ZipFile.OpenRead(Path.Combine(s_packages, packages[1]));
         string[] entries = fody.Entries.Select(e => e.FullName).ToArray();
-        CollectionAssert.IsSubsetOf(new[] { "build/ReproducibleBlock.Fody.props", "weaver/ReproducibleBlock.Fody.dll", "lib/net8.0/ReproducibleBlock.Aspects.dll", "README.md",
+        CollectionAssert.IsSubsetOf(new[] { "build/ReproducibleBlock.Fody.props", "build/ReproducibleBlock.Fody.targets", "build/ReproducibleBlockWeavingCheck.cs",
+            "weaver/ReproducibleBlock.Fody.dll", "lib/net8.0/ReproducibleBlock.Aspects.dll", "README.md",
             "analyzers/dotnet/cs/ReproducibleBlock.Analyzers.dll", "analyzers/dotnet/cs/ReproducibleBlock.Analyzers.CodeFixes.dll" }, entries);
         string nuspec = new StreamReader(fody.GetEntry("ReproducibleBlock.Fody.nuspec")!.Open()).ReadToEnd();
         StringAssert.Contains(nuspec, "<dependency id=\"Fody\"");
@@ -124,6 +125,17 @@ public sealed class ConsumerTests
         Assert.AreEqual(0, runExit, run);
         foreach (string line in new[] { "classifier-same-with-extra-feature-layer: True", "train-same-on-every-call: True", "instances-differ: True", "woven: True" })
             StringAssert.Contains(run, line);
+
+        // Without <ReproducibleBlock /> in FodyWeavers.xml the app would build unwoven: the package's targets fail that
+        // build (RB1001), unless ReproducibleBlockRequireWeaving is false.
+        string woven = File.ReadAllText(weavers);
+        File.WriteAllText(weavers, "<Weavers />");
+        (int unwovenExit, string unwoven) = Repository.Dotnet(app, "build", "-v:n");
+        Assert.AreNotEqual(0, unwovenExit, unwoven);
+        StringAssert.Contains(unwoven, "FodyWeavers.xml : error RB1001: The assembly App uses ReproducibleBlock's attributes");
+        Succeed(Repository.Dotnet(app, "build", "-p:ReproducibleBlockRequireWeaving=false"), "dotnet build of the unwoven app, allowed");
+        File.WriteAllText(weavers, woven);
+        Succeed(Repository.Dotnet(app, "build"), "dotnet build of the woven app again");
 
         // The tool, installed as a local tool from the same feed, compares two traced runs of the app: they agree.
         Succeed(Repository.Dotnet(app, "new", "tool-manifest"), "dotnet new tool-manifest");

@@ -11,8 +11,8 @@ namespace ReproducibleBlock.Weaving.Tests;
 [TestClass]
 public sealed class BuildTests
 {
-    private static (int ExitCode, string Output) Build(string project) =>
-        Repository.Dotnet(Repository.Root, "build", Path.Combine("tests", project), "-c", Repository.Configuration, "-v:n");
+    private static (int ExitCode, string Output) Build(string project, params string[] properties) =>
+        Repository.Dotnet(Repository.Root, ["build", Path.Combine("tests", project), "-c", Repository.Configuration, "-v:n", .. properties]);
 
     /// <summary>
     /// The "// error: what" (or "// warning: what") markers of the fixture's files (Misuse.cs, and AssemblyInfo.cs,
@@ -106,6 +106,28 @@ public sealed class BuildTests
         // Fody writes the assembly even after errors; the weaver deletes it, so an unchanged rebuild fails again.
         (int again, string secondOutput) = Build("WeavingErrors");
         Assert.AreNotEqual(0, again, "the second, unchanged build must fail too:\n" + secondOutput);
+    }
+
+    /// <summary>
+    /// An assembly that uses the attributes but was not woven (its FodyWeavers.xml lacks &lt;ReproducibleBlock /&gt;)
+    /// fails the build, at its FodyWeavers.xml, unless ReproducibleBlockRequireWeaving is false; Fody alone only warns.
+    /// </summary>
+    [TestMethod]
+    public void UnwovenAssemblyUsingTheAttributes_FailsTheBuild_UnlessUnwovenIsAllowed()
+    {
+        (int exitCode, string output) = Build("WeavingSkipped");
+        Assert.AreNotEqual(0, exitCode, output);
+        StringAssert.Contains(output, Path.Combine("tests", "WeavingSkipped", "FodyWeavers.xml") + " : error RB1001: The assembly WeavingSkipped uses ReproducibleBlock's attributes "
+            + "([ReproducibleBlock], [ContinuingBlock], [assembly: ReproducibleConstructors]) but was not woven, so they would do nothing and its blocks would draw other numbers. "
+            + "Add <ReproducibleBlock /> to the FodyWeavers.xml beside the project file (and leave DisableFody unset), or, to build it unwoven on purpose, "
+            + "set <ReproducibleBlockRequireWeaving>false</ReproducibleBlockRequireWeaving> in the project.");
+
+        (int again, string secondOutput) = Build("WeavingSkipped");
+        Assert.AreNotEqual(0, again, "an unchanged rebuild fails too:\n" + secondOutput);
+
+        (int allowed, string allowedOutput) = Build("WeavingSkipped", "-p:ReproducibleBlockRequireWeaving=false");
+        Assert.AreEqual(0, allowed, allowedOutput);
+        Assert.IsFalse(allowedOutput.Contains("RB1001", StringComparison.Ordinal), allowedOutput);
     }
 
     [TestMethod]
