@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Mono.Cecil;
 
@@ -6,8 +7,10 @@ namespace ReproducibleBlock.Weaving;
 /// <summary>How members are named in messages: <c>method Namespace.Type.Name(Int32, String)</c>.</summary>
 internal static class Signatures
 {
-    public static string Parameters(MethodDefinition method) =>
-        "(" + string.Join(", ", method.Parameters.Select(p => p.ParameterType.Name)) + ")";
+    public static string Parameters(MethodDefinition method) => Parameters(method.Parameters);
+
+    private static string Parameters(IEnumerable<ParameterDefinition> parameters) =>
+        "(" + string.Join(", ", parameters.Select(p => p.ParameterType.Name)) + ")";
 
     public static string Describe(MethodDefinition method) =>
         method.Origin() switch
@@ -15,9 +18,10 @@ internal static class Signatures
             MethodOrigin.Lambda => $"lambda in {WrittenIn(method)}",
             MethodOrigin.LocalFunction => $"local function {method.SourceName()} in {WrittenIn(method)}",
             _ when method.IsConstructor => $"constructor {method.DeclaringType.FullName}{Parameters(method)}",
-            // A C# 14 extension member by the name written in its extension block, not its implementation's.
+            // A C# 14 extension member by the name written in its extension block, not its implementation's; its
+            // parameters are the implementation's after the receiver (they carry the generic parameters' written names).
             _ when method.ExtensionMember() is var (member, receiver) =>
-                $"method {method.DeclaringType.FullName}.extension({receiver.ParameterType.Name}).{member.Name}{Parameters(member)}",
+                $"method {method.DeclaringType.FullName}.extension({receiver.ParameterType.Name}).{member.Name}{Parameters(method.Parameters.Skip(member.IsStatic ? 0 : 1))}",
             _ => $"method {method.DeclaringType.FullName}.{method.Name}{Parameters(method)}",
         };
 

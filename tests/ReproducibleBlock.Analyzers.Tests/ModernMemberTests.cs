@@ -100,6 +100,27 @@ public sealed class ModernMemberTests
         }, woven.Errors.ToArray(), string.Join("\n", woven.Errors));
     }
 
+    /// <summary>In a generic extension block the member is matched to its implementation with the block's type parameters first.</summary>
+    [TestMethod]
+    public void GenericExtensionMembers_AreNamedAsWritten_InTheWeaversMessages()
+    {
+        using WovenInMemory woven = WovenInMemory.Weave(WovenInMemory.Compile("""
+            using System.Collections.Generic;
+            using ReproducibleBlock;
+            namespace Probe;
+            public static class Ext
+            {
+                extension<T>(List<T> list)
+                {
+                    [ReproducibleBlock(7)] public T First<U>(U u) => list[0];
+                    [ReproducibleBlock(7)] public static int Count(T[] items) => items.Length;
+                }
+            }
+            """));
+        string error = woven.Errors.Single();
+        StringAssert.Contains(error, "Block seed 7 of the method Probe.Ext.extension(List`1).Count(T[]) is also the seed of the method Probe.Ext.extension(List`1).First(U)");
+    }
+
     [TestMethod]
     public Task ExtensionMember_IsPinned_WithTheImplementationsSeed() => Verify.Fix("""
         using ReproducibleBlock;
