@@ -10,6 +10,16 @@ namespace ReproducibleBlock.Tool.Traces;
 internal sealed class OpenBlocks
 {
     private readonly List<EnterEvent> _open = [];
+    private readonly IEqualityComparer<string> _paths;
+
+    /// <summary>Open blocks matched by path, compared ordinally.</summary>
+    public OpenBlocks()
+        : this(StringComparer.Ordinal)
+    {
+    }
+
+    /// <summary>Open blocks matched by <paramref name="paths"/>: it must compare ordinally; tests pass one that counts its calls.</summary>
+    internal OpenBlocks(IEqualityComparer<string> paths) => _paths = paths;
 
     /// <summary>How many blocks are open.</summary>
     public int Count => _open.Count;
@@ -29,7 +39,7 @@ internal sealed class OpenBlocks
             case ExitEvent exit:
                 for (int i = _open.Count - 1; i >= 0; i--)
                 {
-                    if (string.Equals(_open[i].Path, exit.Path, StringComparison.Ordinal))
+                    if (_paths.Equals(_open[i].Path, exit.Path))
                     {
                         EnterEvent entered = _open[i];
                         _open.RemoveAt(i);
@@ -50,7 +60,7 @@ internal sealed class OpenBlocks
     {
         for (int i = _open.Count - 1; i >= 0; i--)
         {
-            if (string.Equals(_open[i].Path, path, StringComparison.Ordinal))
+            if (_paths.Equals(_open[i].Path, path))
                 return _open[i];
         }
         return null;
