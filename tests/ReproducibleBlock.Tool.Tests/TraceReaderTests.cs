@@ -259,6 +259,39 @@ public sealed class TraceReaderTests : TraceFileTest
     }
 
     [TestMethod]
+    [DataRow("""{"ev":"enter","seq":0,"path":"1#0","name":"bad\ud800name","kind":"block","restore":true,"before":{"cpu":null,"managed":null,"cuda":null},"state":{"cpu":null,"managed":null,"cuda":null}}""", 2, @"\ud800", 47)]
+    [DataRow("""{"ev":"exit","seq":0,"path":"\uDC00","name":"X","state":{"cpu":null,"managed":null,"cuda":null}}""", 2, @"\uDC00", 30)]
+    [DataRow("""{"ev":"mark","seq":0,"path":"","name":"a\ud800\ud800b","fingerprint":"77c1d0e2a9b83f45"}""", 2, @"\ud800", 41)]
+    [DataRow("""{"ev":"mark","seq":0,"path":"","name":"a\ud800\u0041","fingerprint":"77c1d0e2a9b83f45"}""", 2, @"\ud800", 41)]
+    [DataRow("""{"ev":"mark","seq":0,"path":"","name":"\\\udfff","fingerprint":"77c1d0e2a9b83f45"}""", 2, @"\udfff", 42)]
+    [DataRow("""{"ev":"\ud83d","seq":0}""", 2, @"\ud83d", 8)]
+    [DataRow("""{"ev":"seed","seq":0,"rootSeed":42,"derivation":"Keyed","environment":{"Key\ud800":"v"}}""", 2, @"\ud800", 76)]
+    [DataRow("""{"ev":"seed","seq":0,"rootSeed":42,"derivation":"Keyed","environment":{"Key":"v\udbff"}}""", 2, @"\udbff", 80)]
+    [DataRow("""{"ev":"end","seq":0,"\ud800":1}""", 2, @"\ud800", 22)]
+    [DataRow("""{"ev":"trace","format":1,"library":"0.2.0\ud800","pid":1,"started":"2026-11-27T13:02:11Z"}""", 1, @"\ud800", 42)]
+    public void EscapedLoneSurrogate_IsRefused_WhereverItIs(string line, int lineNumber, string escape, int at)
+    {
+        // System.Text.Json parses "\ud800" and then throws InvalidOperationException when the string (or a property
+        // name it searches past) is read: the line is refused as a whole, as invalid UTF-8 is.
+        string text = lineNumber == 1 ? line + "\n" : new TraceBuilder().Raw(line).Raw("""{"ev":"end","seq":1}""").Text;
+        var error = Assert.Throws<TraceFormatException>(() => ReadAll(FromText(text, "t.jsonl")));
+        Assert.AreEqual($"t.jsonl:{lineNumber}: not Unicode text: {escape} at byte {at} of the line escapes half of a UTF-16 " +
+            "surrogate pair without the other half", error.Message);
+        Assert.AreEqual(escape, line.Substring(at - 1, escape.Length), "the byte named is the escape's backslash");
+    }
+
+    [TestMethod]
+    public void EscapedSurrogatePairs_AndEscapedBackslashes_AreRead()
+    {
+        // A pair escaped as two \u escapes is one character; "\\ud800" is a backslash and the text "ud800".
+        string text = new TraceBuilder()
+            .Raw("""{"ev":"mark","seq":0,"path":"","name":"\ud83d\ude00 \\ud800 \u00e9","fingerprint":"77c1d0e2a9b83f45"}""")
+            .Raw("""{"ev":"end","seq":1}""").Text;
+        var mark = (MarkEvent)ReadAll(FromText(text))[0];
+        Assert.AreEqual("\U0001F600 \\ud800 \u00e9", mark.Name);
+    }
+
+    [TestMethod]
     public void FirstLineCutShort_IsNotATrace()
     {
         var error = Assert.Throws<TraceFormatException>(() => FromText("""{"ev":"trace","form""", "t.jsonl"));

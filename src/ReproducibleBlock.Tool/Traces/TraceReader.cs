@@ -225,7 +225,18 @@ public sealed class TraceReader : IDisposable
             if (!Utf8.IsValid(text.Span))
                 throw new JsonException($"invalid UTF-8 text at byte {InvalidUtf8At(text.Span) + 1} of the line");
             if (!blank)
-                return JsonDocument.Parse(text);
+            {
+                JsonDocument document = JsonDocument.Parse(text);
+                // It leaves escapes unchecked too: "\ud800" parses, and reading that string, or searching past it for a
+                // property, throws InvalidOperationException. A lone surrogate is no character: refuse the line here.
+                if (LoneSurrogateEscapeAt(text.Span) is int at and >= 0)
+                {
+                    document.Dispose();
+                    throw Error($"not Unicode text: {Encoding.ASCII.GetString(text.Span.Slice(at, 6))} at byte {at + 1} of the line " +
+                        "escapes half of a UTF-16 surrogate pair without the other half");
+                }
+                return document;
+            }
         }
         catch (JsonException e) when (terminated)
         {
@@ -239,6 +250,54 @@ public sealed class TraceReader : IDisposable
         _warnings.Add($"{File}:{_line}: the last line is cut short (no newline at its end, and not complete JSON): " +
             "ignored, the run stopped while writing it");
         return null;
+    }
+
+    /// <summary>
+    /// Where <paramref name="text"/>, a line that parsed as JSON, escapes a lone surrogate: the offset of the backslash of
+    /// a <c>\uD800</c>-<c>\uDBFF</c> escape not followed at once by a <c>\uDC00</c>-<c>\uDFFF</c> one, or of a
+    /// <c>\uDC00</c>-<c>\uDFFF</c> escape not preceded by one; -1 when there is none. In valid JSON a backslash is always
+    /// the start of an escape inside a string, and UTF-8 checked valid holds no surrogates, so escapes are all there is to look at.
+    /// </summary>
+    internal static int LoneSurrogateEscapeAt(ReadOnlySpan<byte> text)
+    {
+        int high = -1; // a high surrogate's escape, waiting for its low half
+        int at = text.IndexOf((byte)'\\');
+        while (at >= 0 && at + 1 < text.Length)
+        {
+            if (text[at + 1] != 'u' || at + 6 > text.Length || !ushort.TryParse(text.Slice(at + 2, 4), NumberStyles.AllowHexSpecifier,
+                CultureInfo.InvariantCulture, out ushort unit))
+            {
+                if (high >= 0)
+                    return high;
+                at = Next(text, at + 2);
+                continue;
+            }
+            if (char.IsLowSurrogate((char)unit))
+            {
+                if (high < 0)
+                    return at;
+                high = -1;
+            }
+            else if (high >= 0)
+            {
+                return high;
+            }
+            else if (char.IsHighSurrogate((char)unit))
+            {
+                high = at;
+            }
+            // The low half must be the very next escape: anything else after a high surrogate leaves it alone.
+            at = high >= 0 ? (at + 6 < text.Length && text[at + 6] == '\\' ? at + 6 : -1) : Next(text, at + 6);
+        }
+        return high;
+
+        static int Next(ReadOnlySpan<byte> text, int from)
+        {
+            if (from >= text.Length)
+                return -1;
+            int next = text[from..].IndexOf((byte)'\\');
+            return next < 0 ? -1 : from + next;
+        }
     }
 
     private static int InvalidUtf8At(ReadOnlySpan<byte> text)
