@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
@@ -52,5 +53,39 @@ public sealed class HostileInputTests : TraceFileTest
         ToolRun run = Run("show", bad);
         Assert.AreEqual(2, run.ExitCode, run.Describe());
         StringAssert.StartsWith(run.Error, $"reproducible-block: {bad}:2: not Unicode text: \\udc00 at byte 14");
+    }
+
+    /// <summary>A path of <paramref name="depth"/> frames: blocks nested that deep (a recursive method that opens one per call).</summary>
+    private static string Nested(int depth) => string.Join("/", Enumerable.Repeat("1#0", depth));
+
+    [TestMethod]
+    [DataRow(600, DisplayName = "600 deep: deeper than the JSON writer's default 1,000 levels")]
+    [DataRow(100_000, DisplayName = "100,000 deep: the tree's nodes made one call per level")]
+    public void Show_APathNestedDeeperThanTheTreeIsDrawn_ExitsZero_WithAWarning(int depth)
+    {
+        string path = Nested(depth);
+        string trace = Write(new TraceBuilder().Seed().Enter(path, "Tree.Visit", States.Of("b"), States.Of("s"))
+            .Mark(path, "leaf", Fp.Of("leaf")).Exit(path, "Tree.Visit", States.Of("e")).End(), "deep.jsonl");
+        string warning = $"{trace}:3: a path {depth} blocks deep: the tree stops at {Show.TraceSummary.MaxTreeDepth} levels " +
+            "and leaves out the 3 events below them (this is the first)";
+
+        ToolRun text = Run("show", trace);
+        Assert.AreEqual(0, text.ExitCode, text.Describe());
+        StringAssert.Contains(text.Output, "warning: " + warning);
+
+        ToolRun json = Run("show", "--json", trace);
+        Assert.AreEqual(0, json.ExitCode, json.Describe());
+        using JsonDocument document = JsonDocument.Parse(json.Output, new JsonDocumentOptions { MaxDepth = 2 * Show.TraceSummary.MaxTreeDepth + 8 });
+        JsonElement root = document.RootElement;
+        Assert.AreEqual(Show.TraceSummary.MaxTreeDepth, root.GetProperty("paths").GetInt64(), "the paths drawn");
+        Assert.AreEqual(warning, root.GetProperty("warnings")[0].GetString());
+        JsonElement node = root.GetProperty("blocks")[0];
+        for (int level = 1; level < Show.TraceSummary.MaxTreeDepth; level++)
+            node = node.GetProperty("children")[0];
+        Assert.AreEqual(Nested(Show.TraceSummary.MaxTreeDepth), node.GetProperty("path").GetString());
+        Assert.AreEqual(0, node.GetProperty("children").GetArrayLength());
+
+        ToolRun diff = Run("diff", trace, trace);
+        Assert.AreEqual(0, diff.ExitCode, diff.Describe());
     }
 }

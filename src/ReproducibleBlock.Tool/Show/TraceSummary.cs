@@ -102,12 +102,23 @@ public sealed class BlockNode
 /// </summary>
 public sealed class TraceSummary
 {
+    /// <summary>
+    /// How many levels of blocks the tree holds. Events on paths nested deeper are counted (<see cref="Entered"/>,
+    /// <see cref="Marks"/>) and named in a warning, but left out of the tree, which goes down to their ancestor at this
+    /// depth. Each level costs its path again (every node holds its whole path) and a level of indentation in both
+    /// reports, so a hostile path of a hundred thousand levels would otherwise fill the memory; real programs nest a few
+    /// dozen.
+    /// </summary>
+    public const int MaxTreeDepth = 200;
+
     private readonly Dictionary<string, BlockNode> _nodes = new(StringComparer.Ordinal);
     private readonly List<SeedingSummary> _seedings = [];
     private readonly List<string> _warnings = [];
     private readonly OpenBlocks _open = new();
     private readonly HashSet<string> _changedKeys = new(StringComparer.Ordinal);
     private long _unmatchedExits;
+    private long _tooDeep;
+    private (long Line, int Depth) _firstTooDeep;
 
     private TraceSummary(TraceReader reader)
     {
@@ -141,7 +152,7 @@ public sealed class TraceSummary
     /// <summary>The last line read.</summary>
     public long LastLine { get; private set; }
 
-    /// <summary>The distinct block paths.</summary>
+    /// <summary>The distinct block paths in the tree (those at most <see cref="MaxTreeDepth"/> deep).</summary>
     public long Paths => _nodes.Count - 1;
 
     /// <summary>Blocks entered, in all.</summary>
@@ -185,17 +196,18 @@ public sealed class TraceSummary
                 break;
             case EnterEvent enter:
                 Entered++;
-                NodeAt(enter.Path, enter.Line).Enter(enter);
+                TreeNode(enter.Path, enter.Line)?.Enter(enter);
                 _open.Follow(enter);
                 break;
             case ExitEvent exit:
-                NodeAt(exit.Path, exit.Line).Exited++;
+                if (TreeNode(exit.Path, exit.Line) is { } left)
+                    left.Exited++;
                 if (_open.Follow(exit) is null && _unmatchedExits++ == 0)
                     _warnings.Add($"{File}:{exit.Line}: an exit of {EventText.Block(exit.Name, exit.Path)} without an open block of that path");
                 break;
             case MarkEvent mark:
                 Marks++;
-                NodeAt(mark.Path, mark.Line).Mark(mark);
+                TreeNode(mark.Path, mark.Line)?.Mark(mark);
                 break;
         }
     }
@@ -221,17 +233,55 @@ public sealed class TraceSummary
         }
     }
 
-    /// <summary>The node for <paramref name="path"/>, made (with any missing parents) on first sight.</summary>
+    /// <summary>
+    /// The node for <paramref name="path"/>, made (with any missing parents) on first sight; null for a path deeper than
+    /// <see cref="MaxTreeDepth"/>, which is counted for the warning and makes its ancestors down to that depth.
+    /// </summary>
+    private BlockNode? TreeNode(string path, long line)
+    {
+        if (_nodes.TryGetValue(path, out BlockNode? known))
+            return known;
+        int depth = path.AsSpan().Count('/') + 1;
+        if (depth <= MaxTreeDepth)
+            return NodeAt(path, line);
+        if (_tooDeep++ == 0)
+            _firstTooDeep = (line, depth);
+        int end = -1;
+        for (int level = 0; level < MaxTreeDepth; level++)
+            end = path.IndexOf('/', end + 1);
+        NodeAt(path[..end], line);
+        return null;
+    }
+
+    /// <summary>The node for <paramref name="path"/>, made with any missing parents, outermost first: a loop, as paths can be deep.</summary>
     private BlockNode NodeAt(string path, long line)
     {
         if (_nodes.TryGetValue(path, out BlockNode? node))
             return node;
-        int slash = path.LastIndexOf('/');
-        BlockNode parent = slash < 0 ? Root : NodeAt(path[..slash], line);
-        node = new BlockNode(path, line);
-        parent.AddChild(node);
-        _nodes[path] = node;
-        return node;
+        // Up to the nearest ancestor that exists (the root at worst), then down, making each level.
+        var missing = new Stack<string>();
+        BlockNode parent = Root;
+        for (string at = path; ;)
+        {
+            missing.Push(at);
+            int slash = at.LastIndexOf('/');
+            if (slash < 0)
+                break;
+            at = at[..slash];
+            if (_nodes.TryGetValue(at, out BlockNode? ancestor))
+            {
+                parent = ancestor;
+                break;
+            }
+        }
+        while (missing.TryPop(out string? make))
+        {
+            node = new BlockNode(make, line);
+            parent.AddChild(node);
+            _nodes[make] = node;
+            parent = node;
+        }
+        return node!;
     }
 
     private void Finish(TraceReader reader)
@@ -240,6 +290,12 @@ public sealed class TraceSummary
         Events = reader.EventCount;
         LastLine = reader.LastLine;
         OpenAtEnd = _open.ToList();
+        if (_tooDeep > 0)
+        {
+            _warnings.Add($"{File}:{_firstTooDeep.Line}: a path {_firstTooDeep.Depth.ToString(CultureInfo.InvariantCulture)} blocks deep: " +
+                $"the tree stops at {MaxTreeDepth} levels and leaves out the {_tooDeep.ToString(CultureInfo.InvariantCulture)} " +
+                $"event{(_tooDeep == 1 ? "" : "s")} below them (this is the first)");
+        }
         if (_unmatchedExits > 1)
             _warnings.Add($"{File}: {_unmatchedExits.ToString(CultureInfo.InvariantCulture)} exits in all without an open block of their path");
         _warnings.InsertRange(0, reader.Warnings);
