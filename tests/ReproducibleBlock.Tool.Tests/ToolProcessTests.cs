@@ -43,6 +43,24 @@ public sealed class ToolProcessTests : TraceFileTest
     }
 
     /// <summary>
+    /// The issue's trace, a name with an escaped lone surrogate, as a process: it ended with exit 134 (an unhandled
+    /// InvalidOperationException) and nothing on standard output; FuzzTests covers many more inputs in-process.
+    /// </summary>
+    [TestMethod]
+    public void AnEscapedLoneSurrogate_ExitsTwo_NotAnUnhandledException()
+    {
+        string bad = Write(new TraceBuilder().Seed()
+            .Raw("""{"ev":"enter","seq":1,"path":"1#0","name":"bad\ud800name","kind":"block","restore":true,"before":{"cpu":null,"managed":null,"cuda":null},"state":{"cpu":null,"managed":null,"cuda":null}}"""), "bad.jsonl");
+        ToolRun show = Start("show", "--json", bad);
+        Assert.AreEqual(2, show.ExitCode, show.Describe());
+        using (JsonDocument document = JsonDocument.Parse(show.Output))
+            Assert.AreEqual("unreadable", document.RootElement.GetProperty("result").GetString());
+        ToolRun diff = Start("diff", bad, bad);
+        Assert.AreEqual(2, diff.ExitCode, diff.Describe());
+        StringAssert.StartsWith(diff.Error, $"reproducible-block: {bad}:3: not Unicode text: \\ud800");
+    }
+
+    /// <summary>
     /// A run still going holds its trace with FileShare.None (an advisory lock on Linux and macOS that .NET honours):
     /// the tool reads it anyway. Windows enforces the writer's share mode for every reader, so there it cannot.
     /// </summary>
