@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using System.Threading;
 
 namespace ReproducibleBlock.Tracing;
 
@@ -18,10 +19,15 @@ internal static partial class BlockNames
     private static readonly Assembly Core = typeof(BlockNames).Assembly;
     private static readonly ConcurrentDictionary<(IntPtr Method, int Offset), string> ByCallSite = new();
     private static readonly ConcurrentDictionary<string, string> RelativeFiles = new();
+    private static long s_fullWalks;
+
+    /// <summary>How many times a name was looked for by walking the whole stack (a <see cref="StackTrace"/> of every frame): what tests count.</summary>
+    internal static long FullWalks => Interlocked.Read(ref s_fullWalks);
 
     /// <summary>The first frame outside this library: <c>file:line</c>, or <c>Type.Method+IL_offset</c> without symbols.</summary>
     public static string? OfCaller()
     {
+        Interlocked.Increment(ref s_fullWalks);
         var quick = new StackTrace(1, fNeedFileInfo: false);
         for (int i = 0; i < quick.FrameCount; i++)
         {
