@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using System.Threading;
 
@@ -12,7 +13,8 @@ namespace ReproducibleBlock.Tracing;
 /// <summary>
 /// Names for blocks in a trace that are the same on every machine. Woven blocks pass their member's name; a
 /// hand-written block is named by the source line that opened it, found by walking the stack, which happens only
-/// while tracing is on, and once per call site (the name is cached by method and IL offset).
+/// while tracing is on: the whole stack once per call site (the name is cached by method and IL offset), one frame on
+/// later entries (see <see cref="OfCaller"/>).
 /// </summary>
 internal static partial class BlockNames
 {
@@ -24,9 +26,40 @@ internal static partial class BlockNames
     /// <summary>How many times a name was looked for by walking the whole stack (a <see cref="StackTrace"/> of every frame): what tests count.</summary>
     internal static long FullWalks => Interlocked.Read(ref s_fullWalks);
 
+    /// <summary>
+    /// Call sites a full walk found first outside this library, with the depth (frames up from <see cref="OfCaller"/>)
+    /// it found them at: what the one-frame look of later entries may answer from.
+    /// </summary>
+    private static readonly ConcurrentDictionary<(IntPtr Method, int Offset, int Depth), string> ByDepth = new();
+
+    /// <summary>The depth at which the last full walk found the first frame outside this library; 0 before the first.</summary>
+    private static int s_siteDepth;
+
     /// <summary>The first frame outside this library: <c>file:line</c>, or <c>Type.Method+IL_offset</c> without symbols.</summary>
+    /// <remarks>
+    /// A <see cref="StackTrace"/> makes a <see cref="StackFrame"/> and resolves a method for every frame of the stack;
+    /// .NET has no way to ask for the caller's return address alone. So an entry first looks at one frame, at the depth
+    /// the last full walk found its caller: the library's frames between the public entry point and here are the same
+    /// for every entry through that entry point. That frame answers only when a full walk found that very frame (method
+    /// and IL offset) first outside the library at that very depth; otherwise (another entry point, or the JIT having
+    /// inlined the library's frames since, which moves the caller to another depth) the whole stack is walked, as before.
+    /// A call instruction calls one method, so a frame that once called into the library directly at that depth is the
+    /// caller again; only a delegate or virtual call that reaches the library directly one time and through user code
+    /// another, at the same depth, could fool it.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)] // the depths count from this frame
     public static string? OfCaller()
     {
+        int depth = Volatile.Read(ref s_siteDepth);
+        if (depth > 0)
+        {
+            var probe = new StackFrame(depth, needFileInfo: false);
+            if (probe.GetMethod() is { } probed && probed.Module.Assembly != Core
+                && ByDepth.TryGetValue((HandleOf(probed), probe.GetILOffset(), depth), out string? cached))
+            {
+                return cached;
+            }
+        }
         Interlocked.Increment(ref s_fullWalks);
         var quick = new StackTrace(1, fNeedFileInfo: false);
         for (int i = 0; i < quick.FrameCount; i++)
@@ -36,14 +69,22 @@ internal static partial class BlockNames
             if (method is null || method.Module.Assembly == Core)
                 continue;
             (IntPtr, int) site = (HandleOf(method), frame!.GetILOffset());
-            if (ByCallSite.TryGetValue(site, out string? known))
-                return known;
-            // First time at this call site: the same walk again, with file and line (the same frames, one level up).
-            StackFrame? detailed = new StackTrace(1, fNeedFileInfo: true).GetFrame(i);
-            string name = detailed?.GetFileName() is { Length: > 0 } file
-                ? $"{RelativeFiles.GetOrAdd(file, Relative)}:{detailed.GetFileLineNumber()}"
-                : $"{method.DeclaringType?.FullName}.{method.Name}+IL_{site.Item2:X4}";
-            ByCallSite.TryAdd(site, name);
+            if (!ByCallSite.TryGetValue(site, out string? name))
+            {
+                // First time at this call site: the same walk again, with file and line (the same frames, one level up).
+                StackFrame? detailed = new StackTrace(1, fNeedFileInfo: true).GetFrame(i);
+                name = detailed?.GetFileName() is { Length: > 0 } file
+                    ? $"{RelativeFiles.GetOrAdd(file, Relative)}:{detailed.GetFileLineNumber()}"
+                    : $"{method.DeclaringType?.FullName}.{method.Name}+IL_{site.Item2:X4}";
+                ByCallSite.TryAdd(site, name);
+            }
+            // GetFrame(i) of a trace that skips this frame is StackFrame(i + 1) seen from here. A dynamic method (no
+            // handle) is walked for every time, as before.
+            if (site.Item1 != IntPtr.Zero)
+            {
+                ByDepth.TryAdd((site.Item1, site.Item2, i + 1), name);
+                Volatile.Write(ref s_siteDepth, i + 1);
+            }
             return name;
         }
         return null;
