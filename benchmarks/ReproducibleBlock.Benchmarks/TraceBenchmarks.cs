@@ -7,8 +7,9 @@ namespace ReproducibleBlock.Benchmarks;
 /// What tracing costs. Off: a block's entry and exit as users call them (with the tracing check) against the same code
 /// compiled without the check (the baseline). BenchmarkDotNet's Error column is half the 99.9% confidence interval of
 /// the mean: the check costs nothing measurable when the two intervals overlap. On: a named block (as woven code
-/// enters it) and a hand-written one (named from the stack, cached per call site), each writing two events with
-/// fingerprints (two state reads: the enclosing state and the exit state; the entry state is the one just written).
+/// enters it) and a hand-written one (named from the stack: the whole stack walked once per call site, then one frame
+/// looked at per entry), each writing two events with fingerprints (two state reads: the enclosing state and the exit
+/// state; the entry state is the one just written).
 /// The trace goes to the null device (/dev/null, NUL on Windows), so that millions of iterations do not fill the disk: the cost measured is reading,
 /// hashing and formatting, and the batched writes' system calls, without the page cache's.
 /// </summary>

@@ -258,7 +258,7 @@ public sealed class TraceReader : IDisposable
     /// <c>\uDC00</c>-<c>\uDFFF</c> escape not preceded by one; -1 when there is none. In valid JSON a backslash is always
     /// the start of an escape inside a string, and UTF-8 checked valid holds no surrogates, so escapes are all there is to look at.
     /// </summary>
-    internal static int LoneSurrogateEscapeAt(ReadOnlySpan<byte> text)
+    private static int LoneSurrogateEscapeAt(ReadOnlySpan<byte> text)
     {
         int high = -1; // a high surrogate's escape, waiting for its low half
         int at = text.IndexOf((byte)'\\');
