@@ -61,6 +61,43 @@ public static class WovenCode
         State.BlockRuntime.Shared.RegisterStream(owner);
     }
 
+    /// <summary>
+    /// Enters a site of the woven constructor being run: a call, named by its callee, drawn in a block of its own keyed
+    /// by that name and how many calls of it came before in the same constructor call.
+    /// </summary>
+    public static void EnterSite(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        State.BlockRuntime.Shared.EnterSite(name, State.SiteKind.Call);
+    }
+
+    /// <summary>Enters a site of the woven constructor being run: the value stored in the member (or registered under the name) <paramref name="name"/>.</summary>
+    public static void EnterMemberSite(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        State.BlockRuntime.Shared.EnterSite(name, State.SiteKind.Member);
+    }
+
+    /// <summary>Leaves the innermost site entered by <see cref="EnterSite"/> or <see cref="EnterMemberSite"/>.</summary>
+    public static void ExitSite() => State.BlockRuntime.Shared.ExitSite();
+
+    /// <summary>
+    /// Before woven code calls the <c>forward</c> of one of TorchSharp's random modules directly (no hook runs then):
+    /// enters its stream, keyed by its path under its woven module; null for any other module.
+    /// </summary>
+    public static BlockScope? EnterModule(object module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return State.BlockRuntime.Shared.EnterModule(module);
+    }
+
+    /// <summary>After that call: leaves what <see cref="EnterModule"/> entered.</summary>
+    public static void ExitModule(object module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        State.BlockRuntime.Shared.ExitModule(module);
+    }
+
     /// <summary>Marks that the next woven constructor to start is reached through <c>this(...)</c> and must not enter a block of its own.</summary>
     public static void ChainingToWovenConstructor() => t_chainedCallPending = true;
 }

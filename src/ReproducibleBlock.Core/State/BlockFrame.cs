@@ -38,6 +38,9 @@ internal sealed class BlockFrame
     /// <summary>For a nested entry that carries its stream's live state in: the index of the frame whose saved state holds it.</summary>
     public int ReentryHolder { get; set; } = -1;
 
+    /// <summary>For a site of a woven constructor (see <see cref="BlockRuntime.EnterSite"/>), what it is named by; null otherwise.</summary>
+    public SiteKind? Site { get; set; }
+
     /// <summary>Whether an exit of an enclosing block may close this frame when it was left open by an exception.</summary>
     public bool ClosedByEnclosingExit { get; set; }
 
@@ -99,6 +102,7 @@ internal sealed class BlockFrame
         Stream = null;
         Reentered = null;
         ReentryHolder = -1;
+        Site = null;
         ClosedByEnclosingExit = false;
         TracePath = "";
         TraceName = null;

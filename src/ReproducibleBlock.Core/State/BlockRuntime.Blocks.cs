@@ -84,7 +84,10 @@ internal sealed partial class BlockRuntime
     /// entry starts from the state derived from its key), and on exit saved and the enclosing stream put back. An entry
     /// while the owner's block is already open continues the live stream (<see cref="StreamBlocks"/>).
     /// </summary>
-    public BlockScope EnterStream(object owner, string? name = null)
+    /// <param name="owner">Whose stream.</param>
+    /// <param name="name">The woven member's name (or a random module's path), for traces and refusals.</param>
+    /// <param name="closedByEnclosingExit">Entered by a forward hook, which no <c>finally</c> leaves: an enclosing exit may close it.</param>
+    public BlockScope EnterStream(object owner, string? name = null, bool closedByEnclosingExit = false)
     {
         lock (_gate)
         {
@@ -105,6 +108,7 @@ internal sealed partial class BlockRuntime
             {
                 Fingerprint outside = tracer is null ? default : _trace.Read(sources, state: null);
                 StreamBlocks.Reenter(_stack, sources, frame, stream, scope);
+                frame.ClosedByEnclosingExit = closedByEnclosingExit;
                 _writes++;
                 _stack.Push(scope);
                 if (tracer is not null)
@@ -119,6 +123,7 @@ internal sealed partial class BlockRuntime
             stream.RestoredUnused = false;
             frame.Open(scope, StreamRegistry.StreamSeed, stream.Path[^1].Ordinal, key, restoreOnExit: true);
             frame.Stream = stream;
+            frame.ClosedByEnclosingExit = closedByEnclosingExit;
             stream.OpenFrame = frame;
             _stack.Push(scope);
             if (tracer is not null)
@@ -137,7 +142,58 @@ internal sealed partial class BlockRuntime
             if (_seeding is null || _streams.Find(owner) is not null || _stack.ThisThread.PassiveDepth > 0)
                 return;
             CheckSameFlow($"Registering the stream of a {owner.GetType().Name}");
-            _streams.Claim(owner, _stack.PathOf(_stack.Depth - 1), _stack.Top.Key);
+            ContinuingStream stream = _streams.Claim(owner, _stack.PathOf(_stack.Depth - 1), _stack.Top.Key);
+            if (owner is TorchSharp.torch.nn.Module module)
+                RegisterRandomModules(module, stream);
+        }
+    }
+
+    /// <summary>Gives each of TorchSharp's random modules that <paramref name="owner"/> owns a stream keyed by its path (see <see cref="ModuleStreams"/>).</summary>
+    private void RegisterRandomModules(TorchSharp.torch.nn.Module owner, ContinuingStream ownerStream)
+    {
+        foreach ((string path, TorchSharp.torch.nn.Module module) in ModuleStreams.RandomModulesOf(owner, m => _streams.Find(m) is not null))
+        {
+            _streams.RegisterPath(module, ownerStream, PathSeed(path), path);
+            ModuleStreams.Hook(module, static m => Shared.EnterModule(m), static m => Shared.ExitModule(m));
+        }
+        // Names in the tree, for traces: the outermost woven module registers last, so its names are the ones kept.
+        string root = owner.GetType().Name;
+        ownerStream.TreeName = root;
+        foreach ((string path, TorchSharp.torch.nn.Module module) in owner.named_modules())
+        {
+            if (path.Length > 0 && _streams.Find(module) is { } stream)
+                stream.TreeName = root + "." + path;
+        }
+    }
+
+    /// <summary>
+    /// Enters the stream of one of TorchSharp's random modules registered by <see cref="RegisterRandomModules"/> (its
+    /// forward pre-hook, or woven code calling its <c>forward</c>); null for any other object.
+    /// </summary>
+    public BlockScope? EnterModule(object module)
+    {
+        string? path;
+        lock (_gate)
+            path = _streams.Find(module)?.ModulePath;
+        if (path is null)
+            return null;
+        BlockScope scope = EnterStream(module, path, closedByEnclosingExit: true);
+        _stack.ThisThread.HookScopes.Push((module, scope));
+        return scope;
+    }
+
+    /// <summary>Leaves what <see cref="EnterModule"/> entered for <paramref name="module"/> on this thread (its forward post-hook).</summary>
+    public void ExitModule(object module)
+    {
+        System.Collections.Generic.Stack<(object Module, BlockScope Scope)> scopes = _stack.ThisThread.HookScopes;
+        // Entries an exception left behind (a forward that threw skips its post-hook) were closed by an enclosing exit.
+        while (scopes.TryPop(out (object Module, BlockScope Scope) entered))
+        {
+            if (ReferenceEquals(entered.Module, module))
+            {
+                entered.Scope.Dispose();
+                return;
+            }
         }
     }
 

@@ -278,6 +278,9 @@ internal sealed class FlowThread
     /// <inheritdoc cref="PassiveBefore"/>
     public RngState? PassiveAfter { get; set; }
 
+    /// <summary>Streams of random modules entered by forward hooks on this thread, innermost on top.</summary>
+    public Stack<(object Module, BlockScope Scope)> HookScopes { get; } = new();
+
     /// <summary>A kept state for <see cref="BlockRuntime.MovementMark"/>.</summary>
     public RngState? MarkBuffer { get; set; }
 }

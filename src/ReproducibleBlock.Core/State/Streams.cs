@@ -30,6 +30,15 @@ internal sealed class ContinuingStream
     /// <summary>Null until the first exit: the first entry starts from the state derived from <see cref="Key"/>.</summary>
     public RngState? State { get; set; }
 
+    /// <summary>For a random module of TorchSharp's (see <see cref="ModuleStreams"/>): its path under its woven module; null otherwise.</summary>
+    public string? ModulePath { get; init; }
+
+    /// <summary>
+    /// The owner's name in the model tree, for traces: the outermost woven module's type, then the path under it
+    /// (<c>AlexNet.classifier.2</c>), set when each woven module around it registers; null for an owner outside a tree.
+    /// </summary>
+    public string? TreeName { get; set; }
+
     /// <summary>Whether <see cref="State"/> was given by a restore and not drawn from since.</summary>
     public bool RestoredUnused { get; set; }
 
@@ -106,7 +115,25 @@ internal sealed class StreamRegistry
     {
         long claim = ClaimsUnder(anchorKey);
         _claims[anchorKey] = claim + 1;
-        var stream = new ContinuingStream(owner, [.. anchorPath, new Segment(StreamSeed, claim)], KeyDerivation.Child(anchorKey, StreamSeed, claim));
+        return Add(owner, new ContinuingStream(owner, [.. anchorPath, new Segment(StreamSeed, claim)], KeyDerivation.Child(anchorKey, StreamSeed, claim)));
+    }
+
+    /// <summary>
+    /// Gives <paramref name="owner"/> the stream of a random module at <paramref name="relativePath"/> under the woven
+    /// module whose stream is <paramref name="parent"/> (see <see cref="ModuleStreams"/>): unique because its parent's
+    /// key is, and the path is within the parent.
+    /// </summary>
+    public ContinuingStream RegisterPath(object owner, ContinuingStream parent, long pathSeed, string relativePath)
+    {
+        var stream = new ContinuingStream(owner, [.. parent.Path, new Segment(pathSeed, 0)], KeyDerivation.Child(parent.Key, pathSeed, 0))
+        {
+            ModulePath = relativePath,
+        };
+        return Add(owner, stream);
+    }
+
+    private ContinuingStream Add(object owner, ContinuingStream stream)
+    {
         if (_pending.Remove(stream.Key, out RngState? state))
             stream.State = state;
         if (_byKey.TryGetValue(stream.Key, out ContinuingStream? earlier) && earlier.IsLive)
@@ -114,7 +141,6 @@ internal sealed class StreamRegistry
             // A restore gives states to keys: one the earlier owner got and has not drawn from goes to the new owner.
             if (earlier.RestoredUnused)
                 stream.State ??= earlier.State;
-            Displace(earlier);
             Displace(earlier);
         }
         _byKey[stream.Key] = stream;
