@@ -181,12 +181,57 @@ public sealed class SnapshotFormatTests
         for (int i = 0; i < model.Frames.Count; i++)
             AssertFrame(model.Frames[i], data.Frames[i], $"frame {i}");
 
-        // The writer writes version 2: version 1's payload, then the environment section (here absent: one 0 byte) and
-        // the continuing streams (here none: a u32 0).
-        byte[] version2 = Seal([.. Layout.Payload(model), 0, 0, 0, 0, 0], version: 2);
-        CollectionAssert.AreEqual(version2, SnapshotFormat.Write(data), "Write of what was read");
-        CollectionAssert.AreEqual(version2, SnapshotFormat.Write(ToData(model)), "Write of the same data built directly");
-        Assert.IsNull(SnapshotFormat.Read(version2).Environment);
+        // The writer writes version 3: version 1's payload, then the environment section (here absent: one 0 byte), the
+        // continuing streams (here none: a u32 0) and the stream claims (here none: a u32 0).
+        byte[] version3 = Seal([.. Layout.Payload(model), 0, 0, 0, 0, 0, 0, 0, 0, 0], version: 3);
+        CollectionAssert.AreEqual(version3, SnapshotFormat.Write(data), "Write of what was read");
+        CollectionAssert.AreEqual(version3, SnapshotFormat.Write(ToData(model)), "Write of the same data built directly");
+        Assert.IsNull(SnapshotFormat.Read(version3).Environment);
+    }
+
+    /// <summary>Version 3's tail after version 1's payload: no environment, no streams, then the claims as given.</summary>
+    private static byte[] WithClaims(SnapshotModel model, params (ulong Anchor, long All, long Registered)[] claims)
+    {
+        var tail = new Layout().U8(0).U32(0).U32((uint)claims.Length);
+        foreach ((ulong anchor, long all, long registered) in claims)
+            tail.U64(anchor).I64(all).I64(registered);
+        return Seal([.. Layout.Payload(model), .. tail.ToArray()], version: 3);
+    }
+
+    [TestMethod]
+    public void Claims_ReadBackInOrder_AndWriteGivesTheSameBytes()
+    {
+        // Anchors in ascending order, as the writer sorts them, so that the same registry always gives the same bytes.
+        byte[] bytes = WithClaims(Valid(), (3, 2, 2), (0xFFFF_0000_0000_0001, 5, 1), (ulong.MaxValue, 1, 0));
+        SnapshotData data = SnapshotFormat.Read(bytes);
+        CollectionAssert.AreEqual(
+            new[] { (3UL, new ClaimCount(2, 2)), (0xFFFF_0000_0000_0001UL, new ClaimCount(5, 1)), (ulong.MaxValue, new ClaimCount(1, 0)) },
+            data.Claims.ToArray());
+        CollectionAssert.AreEqual(bytes, SnapshotFormat.Write(data));
+    }
+
+    [TestMethod]
+    [DataRow(0L, 0L)]   // an anchor recorded with no claim
+    [DataRow(-1L, 0L)]
+    [DataRow(2L, 3L)]   // more registered than claimed
+    [DataRow(2L, -1L)]
+    public void Claims_Impossible_AreRejected(long all, long registered)
+    {
+        AssertRejected(WithClaims(Valid(), (9, all, registered)), "stream claims are invalid");
+    }
+
+    [TestMethod]
+    public void Claims_RepeatedAnchor_IsRejected()
+    {
+        AssertRejected(WithClaims(Valid(), (9, 1, 1), (9, 2, 0)), "stream claims are invalid");
+    }
+
+    [TestMethod]
+    public void Claims_MoreAnnouncedThanFollow_AreRejectedBeforeAllocating()
+    {
+        byte[] payload = [.. Layout.Payload(Valid()), .. new Layout().U8(0).U32(0).U32(uint.MaxValue).U64(9).I64(1).I64(1).ToArray()];
+        var error = Assert.ThrowsExactly<FormatException>(() => RngSnapshot.FromBytes(Seal(payload, version: 3)));
+        StringAssert.Contains(error.Message, $"announces {uint.MaxValue} records", "rejected by the count, before any record is read");
     }
 
     private static void AssertState(StateModel expected, RngState actual, string where)
@@ -253,11 +298,11 @@ public sealed class SnapshotFormatTests
 
     [TestMethod]
     [DataRow((ushort)0)]
-    [DataRow((ushort)3)]
+    [DataRow((ushort)4)]
     [DataRow(ushort.MaxValue)]
     public void WrongVersion_SaysWhichVersion(ushort version)
     {
-        AssertRejected(Seal(Layout.Payload(Valid()), version: version), $"format version {version}", "reads versions 1 and 2");
+        AssertRejected(Seal(Layout.Payload(Valid()), version: version), $"format version {version}", "reads versions 1 to 3");
     }
 
     [TestMethod]

@@ -168,10 +168,10 @@ public sealed class SnapshotTests : RuntimeTest
     public void FromBytes_AnotherVersion_SaysSo()
     {
         byte[] bytes = SampleBytes();
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 3);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 4);
         var error = Assert.ThrowsExactly<FormatException>(() => RngSnapshot.FromBytes(bytes));
-        StringAssert.Contains(error.Message, "format version 3");
-        StringAssert.Contains(error.Message, "reads versions 1 and 2");
+        StringAssert.Contains(error.Message, "format version 4");
+        StringAssert.Contains(error.Message, "reads versions 1 to 3");
     }
 
     [TestMethod]

@@ -159,6 +159,61 @@ public sealed class StreamKeyTests : RuntimeTest
     }
 
     [TestMethod]
+    public void RestoringAFoldsCheckpoint_BeforeEveryEarlierFoldsModelWasBuiltAgain_IsRefused()
+    {
+        // The uninterrupted run: three folds, one model each, built in one block; the checkpoint is the last fold's.
+        Reproducible.SetSeed(5);
+        Owner last = null!;
+        for (int fold = 0; fold < 3; fold++)
+        {
+            using (Reproducible.Block(128))
+                last = Owner.Built();
+        }
+        ulong lastKey = KeyOf(last);
+        byte[] checkpoint = Reproducible.Capture().ToBytes();
+        long[] next = last.Forward();
+
+        // A resumed process that builds only the fold it resumes: its model claims the first key under the block, the
+        // one fold 0's model had, and so could never get the last fold's state. 0.2 restored it without a word.
+        Reproducible.SetSeed(5);
+        Owner resumed;
+        using (Reproducible.Block(128))
+            resumed = Owner.Built();
+        Assert.AreNotEqual(lastKey, KeyOf(resumed), "control: without the refusal this model would continue another stream");
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => Reproducible.Restore(RngSnapshot.FromBytes(checkpoint)));
+        StringAssert.Contains(error.Message, "after 3 module(s) built by woven constructors");
+        StringAssert.Contains(error.Message, "has built 1 there so far");
+
+        // Building the earlier folds' models again first (as the loop does when it runs every fold) is accepted, and
+        // the last one continues exactly.
+        Reproducible.SetSeed(5);
+        for (int fold = 0; fold < 3; fold++)
+        {
+            using (Reproducible.Block(128))
+                resumed = Owner.Built();
+        }
+        Assert.AreEqual(lastKey, KeyOf(resumed));
+        Reproducible.Restore(RngSnapshot.FromBytes(checkpoint));
+        CollectionAssert.AreEqual(next, resumed.Forward());
+    }
+
+    [TestMethod]
+    public void AStreamClaimedAtFirstUse_NeedsNoRebuilding_ToBeRestored()
+    {
+        // Owners that are not built by a woven constructor claim at their first call: a restore before that call gives
+        // them their state when they claim it, so the refusal above counts only constructor-registered claims.
+        Reproducible.SetSeed(5);
+        var owner = new Owner();
+        owner.Forward();
+        byte[] checkpoint = Reproducible.Capture().ToBytes();
+        long[] next = owner.Forward();
+
+        Reproducible.SetSeed(5);
+        Reproducible.Restore(RngSnapshot.FromBytes(checkpoint));
+        CollectionAssert.AreEqual(next, new Owner().Forward());
+    }
+
+    [TestMethod]
     public void SetSeedAgainAfterTheModelIsBuilt_KeepsEveryModulesStream()
     {
         // A PyTorch habit: seed, build, seed again right before training. 0.2 forgot the construction keys there.

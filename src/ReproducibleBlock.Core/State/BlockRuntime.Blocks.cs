@@ -142,7 +142,7 @@ internal sealed partial class BlockRuntime
             if (_seeding is null || _streams.Find(owner) is not null || _stack.ThisThread.PassiveDepth > 0)
                 return;
             CheckSameFlow($"Registering the stream of a {owner.GetType().Name}");
-            ContinuingStream stream = _streams.Claim(owner, _stack.PathOf(_stack.Depth - 1), _stack.Top.Key);
+            ContinuingStream stream = _streams.Claim(owner, _stack.PathOf(_stack.Depth - 1), _stack.Top.Key, registered: true);
             if (owner is TorchSharp.torch.nn.Module module)
                 RegisterRandomModules(module, stream);
         }

@@ -19,6 +19,8 @@ internal sealed class SnapshotData
     public ReproducibleEnvironment? Environment { get; init; }
     /// <summary>Every continuing stream's saved state, by key, in key order; empty in version 1.</summary>
     public IReadOnlyList<(ulong Key, RngState State)> Streams { get; init; } = [];
+    /// <summary>The claims made under each anchor since SetSeed (version 3); empty before.</summary>
+    public IReadOnlyList<(ulong Anchor, ClaimCount Claims)> Claims { get; init; } = [];
 }
 
 /// <summary>What a snapshot records of one level of the scope stack.</summary>

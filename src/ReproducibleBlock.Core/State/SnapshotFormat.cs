@@ -7,14 +7,15 @@ using System.IO.Hashing;
 namespace ReproducibleBlock.State;
 
 /// <summary>
-/// The byte format of <see cref="RngSnapshot"/>, version 2 (version 1, written by 0.1.0, is still read). All integers
-/// little-endian.
+/// The byte format of <see cref="RngSnapshot"/>, version 3 (versions 1 and 2, written by 0.1 and 0.2, are still
+/// read). All integers little-endian.
 /// </summary>
 /// <remarks>
 /// <code>
-/// header   : "RBLKSNAP" (8 bytes) | u16 version (1 or 2) | u32 payload length
+/// header   : "RBLKSNAP" (8 bytes) | u16 version (1 to 3) | u32 payload length
 /// payload  : i64 root seed | u8 derivation | state reference | state current | frame root | u32 n | frame × n
-///            | environment | u32 s | (u64 stream key, state) × s   (version 2 only)
+///            | environment | u32 s | (u64 stream key, state) × s   (from version 2)
+///            | u32 c | (u64 anchor key, i64 claims, i64 of them registered) × c   (from version 3)
 /// state    : u32 cpu length | cpu bytes | u64 managed | u32 devices | (u64 seed, u64 offset) × devices
 /// frame    : i64 block seed | i64 ordinal | u8 restore | [state saved, when restore] | u32 m | (i64 seed, i64 count) × m | u64 exits
 /// environment : u8 present | [u32 m | (u16 length, UTF-8 name, u16 length, UTF-8 value) × m, when present]
@@ -26,7 +27,7 @@ namespace ReproducibleBlock.State;
 internal static partial class SnapshotFormat
 {
     private static ReadOnlySpan<byte> Magic => "RBLKSNAP"u8;
-    public const ushort Version = 2;
+    public const ushort Version = 3;
     private const ushort FirstVersion = 1;
     private const int MaxEnvironmentEntries = 256;
     private const int HeaderSize = 14;
@@ -53,6 +54,13 @@ internal static partial class SnapshotFormat
             writer.U64(key);
             writer.State(state);
         }
+        writer.U32((uint)data.Claims.Count);
+        foreach ((ulong anchor, ClaimCount claims) in data.Claims)
+        {
+            writer.U64(anchor);
+            writer.I64(claims.All);
+            writer.I64(claims.Registered);
+        }
 
         byte[] bytes = new byte[HeaderSize + payload.WrittenCount + TrailerSize];
         Magic.CopyTo(bytes);
@@ -70,8 +78,8 @@ internal static partial class SnapshotFormat
         if (bytes.Length < HeaderSize + TrailerSize || !bytes[..8].SequenceEqual(Magic))
             throw new FormatException("These bytes are not a ReproducibleBlock snapshot (they do not start with its 'RBLKSNAP' header).");
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]);
-        if (version is not (FirstVersion or Version))
-            throw new FormatException($"This snapshot has format version {version}; this version of ReproducibleBlock reads versions {FirstVersion} and {Version}. Use the version that wrote it.");
+        if (version is < FirstVersion or > Version)
+            throw new FormatException($"This snapshot has format version {version}; this version of ReproducibleBlock reads versions {FirstVersion} to {Version}. Use the version that wrote it.");
         uint length = BinaryPrimitives.ReadUInt32LittleEndian(bytes[10..]);
         if ((ulong)bytes.Length != HeaderSize + (ulong)length + TrailerSize)
             throw new FormatException($"The snapshot is {bytes.Length} bytes but its header announces {HeaderSize + (ulong)length + TrailerSize}: it was truncated or extended.");
@@ -110,6 +118,20 @@ internal static partial class SnapshotFormat
                 streams.Add((key, reader.State()));
             }
         }
+        var claims = new List<(ulong Anchor, ClaimCount Claims)>();
+        if (version >= 3)
+        {
+            uint claimCount = reader.Count(minimumBytesEach: 24);
+            var anchors = new HashSet<ulong>();
+            for (uint i = 0; i < claimCount; i++)
+            {
+                ulong anchor = reader.U64();
+                long all = reader.I64(), registered = reader.I64();
+                if (!anchors.Add(anchor) || all < 1 || registered < 0 || registered > all)
+                    throw new FormatException("The snapshot's stream claims are invalid (repeated, empty, or more registered than claimed).");
+                claims.Add((anchor, new ClaimCount(all, registered)));
+            }
+        }
         reader.End();
 
         foreach (RngState state in AllStates())
@@ -117,7 +139,7 @@ internal static partial class SnapshotFormat
             if (!state.SameShape(reference))
                 throw new FormatException("The snapshot's generator states differ in size from each other.");
         }
-        return new SnapshotData { RootSeed = rootSeed, Derivation = derivation, Reference = reference, Current = current, Root = root, Frames = frames, Environment = environment, Streams = streams };
+        return new SnapshotData { RootSeed = rootSeed, Derivation = derivation, Reference = reference, Current = current, Root = root, Frames = frames, Environment = environment, Streams = streams, Claims = claims };
 
         IEnumerable<RngState> AllStates()
         {

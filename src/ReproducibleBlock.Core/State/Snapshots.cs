@@ -27,6 +27,7 @@ internal static class Snapshots
             Frames = frames,
             Environment = environment,
             Streams = streams.Capture(sources),
+            Claims = streams.Claims(),
         };
 
         FrameData Describe(BlockFrame frame)
@@ -64,6 +65,7 @@ internal static class Snapshots
         }
         CheckSamePath(snapshot, seeding, stack);
         CheckRebuilt(snapshot, stack, enteredNow);
+        CheckReregistered(snapshot, streams);
         if (snapshot.Environment is { } captured)
         {
             IReadOnlyList<string> differences = ReproducibleEnvironment.Current(seeding?.RootSeed, seeding?.Derivation.Kind).DifferencesFrom(captured, includeSeeding: false);
@@ -173,6 +175,26 @@ internal static class Snapshots
                     + $"process has entered {built} there so far: it is being restored before the code that builds them ran again, so they would get other keys and "
                     + "lose their streams. Build the model (and whatever else was built before the checkpoint) first, then call Restore or Resume.");
             }
+        }
+    }
+
+    /// <summary>
+    /// Modules built by woven constructors in one place (a factory called for a student and its teacher, a model per
+    /// fold in one block) claim their streams there in order. A snapshot taken after n of them were built gives their
+    /// states to the first n built here: restoring it before as many were built again would leave the newest with
+    /// another's key (or none), silently.
+    /// </summary>
+    private static void CheckReregistered(SnapshotData snapshot, StreamRegistry streams)
+    {
+        foreach ((ulong anchor, ClaimCount claims) in snapshot.Claims)
+        {
+            long built = streams.ClaimsAt(anchor).Registered;
+            if (built >= claims.Registered)
+                continue;
+            throw new InvalidOperationException(
+                $"The snapshot was captured after {claims.Registered} module(s) built by woven constructors had claimed their streams in one place (a factory "
+                + $"called more than once, or a model built per fold or per epoch in the same block), and this process has built {built} there so far: their "
+                + "streams would go to other modules. Build every one of them again first, in the same order, or give each fold its own SetSeed (or TrainingRun).");
         }
     }
 

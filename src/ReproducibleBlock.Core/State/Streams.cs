@@ -85,7 +85,7 @@ internal sealed class StreamRegistry
 
     private ConditionalWeakTable<object, ContinuingStream> _byOwner = new();
     private readonly Dictionary<ulong, ContinuingStream> _byKey = new();
-    private readonly Dictionary<ulong, long> _claims = new();
+    private readonly Dictionary<ulong, ClaimCount> _claims = new();
     private Dictionary<ulong, RngState> _pending = new();
     private int _prunedAt;
 
@@ -105,16 +105,34 @@ internal sealed class StreamRegistry
     /// <summary>The key the next claim under <paramref name="anchorKey"/> gets (nothing is committed).</summary>
     public ulong NextKey(ulong anchorKey) => KeyDerivation.Child(anchorKey, StreamSeed, ClaimsUnder(anchorKey));
 
-    private long ClaimsUnder(ulong anchorKey) => _claims.TryGetValue(anchorKey, out long claims) ? claims : 0;
+    private long ClaimsUnder(ulong anchorKey) => _claims.TryGetValue(anchorKey, out ClaimCount claims) ? claims.All : 0;
+
+    /// <summary>The claims made under each anchor since SetSeed, for snapshots (in anchor order, so the bytes are the same).</summary>
+    public List<(ulong Anchor, ClaimCount Claims)> Claims()
+    {
+        var claims = new List<(ulong, ClaimCount)>(_claims.Count);
+        foreach (KeyValuePair<ulong, ClaimCount> pair in _claims)
+            claims.Add((pair.Key, pair.Value));
+        claims.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return claims;
+    }
+
+    /// <summary>The claims under <paramref name="anchor"/> now.</summary>
+    public ClaimCount ClaimsAt(ulong anchor) => _claims.TryGetValue(anchor, out ClaimCount claims) ? claims : default;
 
     /// <summary>
     /// Gives <paramref name="owner"/> the next stream under the anchor with <paramref name="anchorPath"/> and
     /// <paramref name="anchorKey"/>, with the state a restore left for its key, if any.
     /// </summary>
-    public ContinuingStream Claim(object owner, Segment[] anchorPath, ulong anchorKey)
+    /// <param name="owner">The stream's owner.</param>
+    /// <param name="anchorPath">The anchor's key path.</param>
+    /// <param name="anchorKey">The anchor's key.</param>
+    /// <param name="registered">A woven constructor registers the owner (it claims at construction, not at first use).</param>
+    public ContinuingStream Claim(object owner, Segment[] anchorPath, ulong anchorKey, bool registered = false)
     {
-        long claim = ClaimsUnder(anchorKey);
-        _claims[anchorKey] = claim + 1;
+        ClaimCount claims = ClaimsAt(anchorKey);
+        long claim = claims.All;
+        _claims[anchorKey] = new ClaimCount(claim + 1, claims.Registered + (registered ? 1 : 0));
         return Add(owner, new ContinuingStream(owner, [.. anchorPath, new Segment(StreamSeed, claim)], KeyDerivation.Child(anchorKey, StreamSeed, claim)));
     }
 
@@ -253,3 +271,6 @@ internal sealed class StreamRegistry
         _pending = byKey;
     }
 }
+
+/// <summary>How many streams were claimed under an anchor since SetSeed, and how many of them by woven constructors.</summary>
+internal readonly record struct ClaimCount(long All, long Registered);
