@@ -37,13 +37,15 @@ internal sealed partial class BlockRuntime
         }
     }
 
-    public void Restore(SnapshotData snapshot)
+    /// <param name="snapshot">What to restore.</param>
+    /// <param name="adoptConstructions">Take its instance counters and stream claims even where fewer were built here (see <see cref="Snapshots.Restore"/>).</param>
+    public void Restore(SnapshotData snapshot, bool adoptConstructions = false)
     {
         lock (_gate)
         {
             CheckSameFlow("Restore");
             CheckNoStreamOpen("Restore");
-            Seeding restored = Snapshots.Restore(snapshot, _seeding, _stack, Sources(), _streams, Warn, enteredNow: false);
+            Seeding restored = Snapshots.Restore(snapshot, _seeding, _stack, Sources(), _streams, Warn, enteredNow: false, adoptConstructions);
             _writes++;
             Volatile.Write(ref _seeding, restored);
             _resume.Drop(); // a restore supersedes a resume still waiting

@@ -55,7 +55,11 @@ internal static class Snapshots
     /// <param name="streams">The continuing streams, which take the states the snapshot recorded.</param>
     /// <param name="warn">Receives the warning when CUDA state cannot be restored on this machine.</param>
     /// <param name="enteredNow">The innermost open block was entered just now by a waiting Resume.</param>
-    public static Seeding Restore(SnapshotData snapshot, Seeding? seeding, ScopeStack stack, Sources sources, StreamRegistry streams, Action<string> warn, bool enteredNow)
+    /// <param name="adoptConstructions">
+    /// Take the snapshot's instance counters and stream claims even where this process has built fewer: a training loop
+    /// resumed past the iterations that built them (see <see cref="TrainingRun"/>), which will not build them again.
+    /// </param>
+    public static Seeding Restore(SnapshotData snapshot, Seeding? seeding, ScopeStack stack, Sources sources, StreamRegistry streams, Action<string> warn, bool enteredNow, bool adoptConstructions = false)
     {
         if (snapshot.Current.Cpu.Length != sources.Cpu.StateSize)
         {
@@ -64,8 +68,9 @@ internal static class Snapshots
                 nameof(snapshot));
         }
         CheckSamePath(snapshot, seeding, stack);
-        CheckRebuilt(snapshot, stack, enteredNow);
-        CheckReregistered(snapshot, streams);
+        if (!adoptConstructions)
+            CheckRebuilt(snapshot, stack, enteredNow);
+        List<(ulong Anchor, ClaimCount Claims)> adopted = CheckReregistered(snapshot, streams, adoptConstructions);
         if (snapshot.Environment is { } captured)
         {
             IReadOnlyList<string> differences = ReproducibleEnvironment.Current(seeding?.RootSeed, seeding?.Derivation.Kind).DifferencesFrom(captured, includeSeeding: false);
@@ -114,6 +119,7 @@ internal static class Snapshots
         }
 
         streams.Restore(streamStates);
+        streams.AdvanceClaims(adopted);
         stack.Root.Key = restored.RootKey;
         stack.Root.SetInstanceCounts(snapshot.Root.InstanceCounts);
         stack.Root.ExitCount = snapshot.Root.ExitCount;
@@ -184,10 +190,24 @@ internal static class Snapshots
     /// states to the first n built here: restoring it before as many were built again would leave the newest with
     /// another's key (or none), silently.
     /// </summary>
-    private static void CheckReregistered(SnapshotData snapshot, StreamRegistry streams)
+    /// <param name="snapshot">The snapshot being restored.</param>
+    /// <param name="streams">This process's streams.</param>
+    /// <param name="adopt">
+    /// Whether the constructions this process skipped are to be taken as done: then the claims of every place where only
+    /// constructors claimed are returned, to be taken. A place where an owner also claimed at its first use cannot be
+    /// advanced (that owner, used again, must get its old key), so it is still refused there.
+    /// </param>
+    /// <returns>The claims to take.</returns>
+    private static List<(ulong Anchor, ClaimCount Claims)> CheckReregistered(SnapshotData snapshot, StreamRegistry streams, bool adopt)
     {
+        var adopted = new List<(ulong Anchor, ClaimCount Claims)>();
         foreach ((ulong anchor, ClaimCount claims) in snapshot.Claims)
         {
+            if (adopt && claims.All == claims.Registered)
+            {
+                adopted.Add((anchor, claims));
+                continue;
+            }
             long built = streams.ClaimsAt(anchor).Registered;
             if (built >= claims.Registered)
                 continue;
@@ -196,6 +216,7 @@ internal static class Snapshots
                 + $"called more than once, or a model built per fold or per epoch in the same block), and this process has built {built} there so far: their "
                 + "streams would go to other modules. Build every one of them again first, in the same order, or give each fold its own SetSeed (or TrainingRun).");
         }
+        return adopted;
     }
 
     /// <summary>A snapshot restores counters and saved states of the open blocks, so the same blocks must be open.</summary>

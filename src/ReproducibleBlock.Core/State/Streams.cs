@@ -121,6 +121,19 @@ internal sealed class StreamRegistry
     public ClaimCount ClaimsAt(ulong anchor) => _claims.TryGetValue(anchor, out ClaimCount claims) ? claims : default;
 
     /// <summary>
+    /// Takes a snapshot's claim counters where they are ahead of this process's, so that owners claiming from now on
+    /// get the keys the snapshot's run gave them (after a restore, the later owners of the captured run).
+    /// </summary>
+    public void AdvanceClaims(IReadOnlyList<(ulong Anchor, ClaimCount Claims)> claims)
+    {
+        foreach ((ulong anchor, ClaimCount count) in claims)
+        {
+            ClaimCount here = ClaimsAt(anchor);
+            _claims[anchor] = new ClaimCount(Math.Max(here.All, count.All), Math.Max(here.Registered, count.Registered));
+        }
+    }
+
+    /// <summary>
     /// Gives <paramref name="owner"/> the next stream under the anchor with <paramref name="anchorPath"/> and
     /// <paramref name="anchorKey"/>, with the state a restore left for its key, if any.
     /// </summary>

@@ -17,6 +17,8 @@ public sealed partial class TrainingRun
         CheckpointStore store = RequireStore();
         var sections = new List<(string Name, byte[] Bytes)> { (CheckpointFile.ManifestSection, CheckpointFile.Manifest(Manifest(position))) };
         sections.Add(("rng", Reproducible.Capture().ToBytes()));
+        if (position.Kind is PositionKind.BeforeBatches or PositionKind.BetweenBatches)
+            sections.Add((EpochStartSection, State.SnapshotFormat.Write(_epochStart!)));
         for (int i = 0; i < _samplers.Count; i++)
             sections.Add(($"sampler.{i}", _samplers[i].SaveState(rewinds?[i])));
         sections.AddRange(_tracked.Save());
@@ -37,6 +39,8 @@ public sealed partial class TrainingRun
             Dictionary<string, byte[]> sections = CheckpointFile.Read(bytes, "the checkpoint being written");
             LoopPosition.Parse(CheckpointFile.Manifest(sections[CheckpointFile.ManifestSection], "the checkpoint being written")["position"]);
             RngSnapshot.FromBytes(sections["rng"]);
+            if (sections.TryGetValue(EpochStartSection, out byte[]? epochStart))
+                RngSnapshot.FromBytes(epochStart);
             for (int i = 0; i < _samplers.Count; i++)
                 new ReproducibleSampler(_samplers[i].Count, _samplers[i].Shuffle, _samplers[i].StreamSeed).LoadState(sections[$"sampler.{i}"]);
         }
@@ -87,7 +91,10 @@ public sealed partial class TrainingRun
                 throw new FormatException($"{file}: the checkpoint lacks its generators' or its samplers' section.");
             if (!long.TryParse(Entry("sequence"), NumberStyles.None, CultureInfo.InvariantCulture, out long sequence))
                 throw new FormatException($"{file}: the checkpoint's sequence number does not parse.");
-            return new CheckpointData(sections, manifest, LoopPosition.Parse(Entry("position")), sequence);
+            LoopPosition position = LoopPosition.Parse(Entry("position"));
+            if (position.Kind is PositionKind.BeforeBatches or PositionKind.BetweenBatches && !sections.ContainsKey(EpochStartSection))
+                throw new FormatException($"{file}: the checkpoint, taken in a batch loop, lacks the section of its epoch's start.");
+            return new CheckpointData(sections, manifest, position, sequence);
         }
 
         private static InvalidDataException Mismatch(string file, string what, string there, string here) =>

@@ -29,6 +29,7 @@ public sealed partial class TrainingRun
     private bool _inBody; // a batch fetched by Batches is in its loop body
     private (ulong Parameters, ulong Writes) _fetchedMark;
     private long?[]? _beforeFetch; // every sampler's position before the batch in hand was fetched
+    private State.SnapshotData? _epochStart; // everything as the current epoch's body started
 
     /// <summary>The current epoch (0 before the first).</summary>
     public long Epoch => _epoch;
@@ -136,6 +137,8 @@ public sealed partial class TrainingRun
                 _batches = 0;
                 _batchesTaken = false;
                 _phase = Phase.EpochBody;
+                ReplayEpochStart(epoch);
+                _epochStart = State.BlockRuntime.Shared.Capture();
                 yield return epoch;
                 TakeAsked(new LoopPosition(PositionKind.EpochEnd, epoch, _batches, _step), leaving: false);
                 CheckRestoreReached();
@@ -220,13 +223,28 @@ public sealed partial class TrainingRun
         }
     }
 
-    /// <summary>Puts the resumed checkpoint's generators back when the loop reaches a point of <paramref name="kind"/> that is the checkpoint's.</summary>
+    /// <summary>
+    /// Puts the resumed checkpoint's generators back when the loop reaches a point of <paramref name="kind"/> that is the
+    /// checkpoint's. What the iterations skipped built (a module per epoch or per batch) counts as built, so that what is
+    /// built from here on gets the keys it got in the run that wrote the checkpoint.
+    /// </summary>
     private void ApplyPendingRestoreIfDue(PositionKind kind)
     {
         if (_resume is not { } pending || pending.Position.Kind != kind)
             return;
         _resume = null;
-        Reproducible.Restore(pending.Snapshot);
+        State.BlockRuntime.Shared.Restore(pending.Snapshot.Data, adoptConstructions: true);
+    }
+
+    /// <summary>
+    /// The epoch a checkpoint taken inside its batch loop resumes in starts as it started in the run that wrote it: with
+    /// its generators, streams and construction counters, so that its code before the batch loop (a model built per
+    /// epoch, a random validation subset) does and draws exactly what it did.
+    /// </summary>
+    private void ReplayEpochStart(long epoch)
+    {
+        if (_resume is { EpochStart: { } start, Position: var at } && at.Epoch == epoch)
+            State.BlockRuntime.Shared.Restore(start.Data, adoptConstructions: true);
     }
 
     /// <summary>An epoch of the resumed checkpoint that ends before its restore point was reached means the loop differs.</summary>

@@ -37,8 +37,11 @@ namespace ReproducibleBlock;
 /// </para>
 /// <para>
 /// A resumed run runs the code before the loop again (building, tracking), and the start of the epoch it resumes in up
-/// to its batch loop; the generators are put back where the checkpoint was taken, so what that code drew does not
-/// count, and everything after it draws exactly what the uninterrupted run drew.
+/// to its batch loop. That epoch starts with the generators, streams and construction counters it started with in the
+/// run that wrote the checkpoint, so a module built per epoch or a random subset drawn there is what it was; then the
+/// generators are put back where the checkpoint was taken. Modules the skipped iterations built (one per batch, say)
+/// count as built, so those built from there on get the keys they got, and everything draws exactly what the
+/// uninterrupted run drew.
 /// </para>
 /// </remarks>
 public sealed partial class TrainingRun
@@ -225,7 +228,10 @@ public sealed partial class TrainingRun
         _tracked.Load(checkpoint.Sections, checkpoint.Manifest, file);
         for (int i = 0; i < _samplers.Count; i++)
             _samplers[i].LoadState(checkpoint.Sections[$"sampler.{i}"]);
-        _resume = new Pending(checkpoint.Position, RngSnapshot.FromBytes(checkpoint.Sections["rng"]));
+        RngSnapshot? epochStart = checkpoint.Position.Kind is PositionKind.BeforeBatches or PositionKind.BetweenBatches
+            ? RngSnapshot.FromBytes(checkpoint.Sections[EpochStartSection])
+            : null;
+        _resume = new Pending(checkpoint.Position, RngSnapshot.FromBytes(checkpoint.Sections["rng"]), epochStart);
         _sequence = checkpoint.Sequence + 1;
         _step = checkpoint.Position.Step;
         IsResumed = true;
@@ -233,8 +239,13 @@ public sealed partial class TrainingRun
         return true;
     }
 
-    /// <summary>A checkpoint waiting for its point of the loop, where its generators are put back.</summary>
-    private sealed record Pending(LoopPosition Position, RngSnapshot Snapshot);
+    /// <summary>
+    /// A checkpoint waiting for its point of the loop, where its generators are put back; taken inside a batch loop, it
+    /// also holds everything as its epoch started, put back as that epoch starts again.
+    /// </summary>
+    private sealed record Pending(LoopPosition Position, RngSnapshot Snapshot, RngSnapshot? EpochStart);
+
+    private const string EpochStartSection = "rng.epoch-start";
 
     /// <summary>The manifest entries every checkpoint of this run carries, and that a resumed run must match.</summary>
     private IEnumerable<(string Key, string Value)> Manifest(LoopPosition position)
