@@ -45,7 +45,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     }
 
     private static ReadOnlySpan<byte> Magic => "RBLKSAMP"u8;
-    private const ushort FormatVersion = 2;
+    private const ushort FormatVersion = 3;
 
     private readonly object _gate = new();
     private readonly BatchLoading _loading;
@@ -54,7 +54,8 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     private long _handedOut; // positions of the current epoch the DataLoader has taken
     private volatile bool _currentEnded; // the current epoch's enumerator was disposed: the DataLoader's loop over it is over
     private Epoch? _resumeAt; // loaded by LoadState: the next enumeration continues it
-    private long _resumePosition;
+    private long _resumePosition; // the global position it continues from
+    private readonly GlobalBatches? _batches; // null: not sharded, every position is this process's
 
     /// <param name="count">How many samples to order (the dataset's <c>Count</c>).</param>
     /// <param name="shuffle">True (the default) for a fresh random order each epoch; false for 0, 1, ... each epoch.</param>
@@ -73,6 +74,64 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
         _loading = new BatchLoading(this);
     }
 
+    /// <summary>
+    /// A sampler for one rank of several processes training one model: every epoch's order is split into global
+    /// batches of <paramref name="globalBatchSize"/> samples, and this rank takes its shard of each
+    /// (<see cref="LocalBatchSize"/> samples, the <c>DataLoader</c>'s batch size). Every sample of an epoch is taken
+    /// once, by one rank, with the stream it has on one process, whatever the world size.
+    /// </summary>
+    /// <param name="count">How many samples to order (the dataset's <c>Count</c>).</param>
+    /// <param name="globalBatchSize">The batch size of the whole run, over every rank: a multiple of the world size.</param>
+    /// <param name="ranks">This process's rank and the world size (<see cref="DataParallel.FromEnvironment"/> reads the launcher's).</param>
+    /// <param name="dropLast">
+    /// Whether an epoch's last global batch, when partial, is left out (on every rank: pass <c>drop_last: false</c> to
+    /// the <c>DataLoader</c>). Otherwise it is split as evenly as possible, and a rank may get none of it.
+    /// </param>
+    /// <param name="shuffle">True (the default) for a fresh random order each epoch; false for 0, 1, ... each epoch.</param>
+    /// <param name="streamSeed">Separates the streams of samplers that start their epochs in the same block. Any value.</param>
+    /// <remarks>
+    /// Make the <c>DataLoader</c> with <c>batchSize: sampler.LocalBatchSize</c>: the sampler hands out one shard per
+    /// batch, and a checkpoint refuses a position inside a shard. Which samples make up each global batch does not
+    /// depend on the world size, so a checkpoint taken on W ranks resumes on any world size that divides the global
+    /// batch size.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="ranks"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="count"/> is negative or too large for one array, or <paramref name="globalBatchSize"/> is not a
+    /// positive multiple of the world size.
+    /// </exception>
+    /// <returns>The sampler of rank <c>ranks.Rank</c>.</returns>
+    public static ReproducibleSampler ForRank(long count, int globalBatchSize, DataParallel ranks, bool dropLast = false, bool shuffle = true, long streamSeed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(ranks);
+        return new ReproducibleSampler(count, globalBatchSize, ranks, dropLast, shuffle, streamSeed);
+    }
+
+    private ReproducibleSampler(long count, int globalBatchSize, DataParallel ranks, bool dropLast, bool shuffle, long streamSeed)
+        : this(count, shuffle, streamSeed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(globalBatchSize, 1);
+        if (globalBatchSize % ranks.WorldSize != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(globalBatchSize), globalBatchSize,
+                $"The global batch size {globalBatchSize} is not a multiple of the world size {ranks.WorldSize}: every rank's share of a global batch is one "
+                + $"DataLoader batch of the same size. Use a global batch size that {ranks.WorldSize} divides, or a world size that divides {globalBatchSize}.");
+        }
+        _batches = new GlobalBatches(count, globalBatchSize, ranks, dropLast);
+    }
+
+    /// <summary>This process's rank and the world size; null for a sampler that is not sharded.</summary>
+    public DataParallel? Ranks => _batches?.Ranks;
+
+    /// <summary>The batch size of the whole run, over every rank; null for a sampler that is not sharded.</summary>
+    public int? GlobalBatchSize => _batches?.Size;
+
+    /// <summary>This rank's share of a global batch: the batch size to give its <c>DataLoader</c>; null for a sampler that is not sharded.</summary>
+    public int? LocalBatchSize => _batches?.ShardSize;
+
+    /// <summary>Whether a partial last global batch is left out (a sharded sampler; otherwise the <c>DataLoader</c>'s <c>drop_last</c> decides).</summary>
+    public bool DropLast => _batches?.DropLast ?? false;
+
     /// <summary>How many samples an epoch has.</summary>
     public long Count { get; }
 
@@ -82,7 +141,10 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     /// <summary>The seed that separates this sampler's streams from other samplers'.</summary>
     public long StreamSeed { get; }
 
-    /// <summary>How many samples of the current epoch the <c>DataLoader</c> has taken (after batch b of an epoch, b times the batch size, or the epoch's end).</summary>
+    /// <summary>
+    /// How many samples of the current epoch the <c>DataLoader</c> has taken (after batch b of an epoch, b times the batch
+    /// size, or the epoch's end); for a sharded sampler, this rank's.
+    /// </summary>
     public long PositionInEpoch => Volatile.Read(ref _handedOut);
 
     /// <summary>How many epochs have started (the number of the current epoch is one less).</summary>
@@ -102,7 +164,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
                 _current = resumed;
                 _currentEnded = false;
                 _resumeAt = null;
-                Volatile.Write(ref _handedOut, _resumePosition);
+                Volatile.Write(ref _handedOut, _batches?.Taken(_resumePosition) ?? _resumePosition);
                 return HandOut(resumed, _resumePosition);
             }
         }
@@ -121,18 +183,47 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
         return HandOut(epoch, 0);
     }
 
-    /// <summary>The epoch's indices from <paramref name="position"/> on, counting what the DataLoader takes.</summary>
+    /// <summary>The epoch's indices from global position <paramref name="position"/> on, counting what the DataLoader takes.</summary>
     private IEnumerator<long> HandOut(Epoch epoch, long position) => new EpochEnumerator(this, epoch, position);
+
+    /// <summary>How many positions of an epoch this process takes: all, or a sharded sampler's rank's shards.</summary>
+    private long PositionsHere => _batches?.Taken(_batches.Length) ?? Count;
 
     /// <summary>
     /// Hands out one epoch's indices. The epoch's enumeration ends when the enumerator is disposed (the DataLoader's
     /// loop is over, whole or cut short), not when the last index is taken: a checkpoint taken in the last batch's body
     /// is still inside the epoch, whose end-of-epoch code has not run yet.
     /// </summary>
-    private sealed class EpochEnumerator(ReproducibleSampler sampler, Epoch epoch, long position) : IEnumerator<long>
+    private sealed class EpochEnumerator : IEnumerator<long>
     {
-        private long _next = position;
+        private readonly ReproducibleSampler _sampler;
+        private readonly Epoch _epoch;
+        private readonly GlobalBatches? _batches;
+        private long _next; // the next global position to hand out
+        private long _shardEnd; // where the positions this process takes in a row end
+        private long _batch; // the global batch of the shard being handed out (sharded)
+        private long _taken; // positions this process has taken in the epoch
         private bool _disposed;
+
+        public EpochEnumerator(ReproducibleSampler sampler, Epoch epoch, long position)
+        {
+            _sampler = sampler;
+            _epoch = epoch;
+            _batches = sampler._batches;
+            _next = position;
+            if (_batches is null)
+            {
+                _shardEnd = epoch.Order.LongLength;
+                _taken = position;
+            }
+            else
+            {
+                _batch = position / _batches.Size;
+                (_next, long length) = position < _batches.Length ? _batches.Shard(_batch) : (_batches.Length, 0);
+                _shardEnd = _next + length;
+                _taken = _batches.Taken(position);
+            }
+        }
 
         public long Current { get; private set; }
 
@@ -140,18 +231,26 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
 
         public bool MoveNext()
         {
-            if (_disposed || _next >= epoch.Order.LongLength)
+            if (_disposed)
                 return false;
-            if (!ReferenceEquals(Volatile.Read(ref sampler._current), epoch))
+            while (_next >= _shardEnd)
+            {
+                // The next global batch's shard (this rank may have none of a partial last one).
+                if (_batches is null || ++_batch >= _batches.Batches)
+                    return false;
+                (_next, long length) = _batches.Shard(_batch);
+                _shardEnd = _next + length;
+            }
+            if (!ReferenceEquals(Volatile.Read(ref _sampler._current), _epoch))
             {
                 throw new InvalidOperationException(
-                    $"Epoch {epoch.Number} of this sampler was still being taken when another epoch started or a state was loaded: enumerating the sampler "
+                    $"Epoch {_epoch.Number} of this sampler was still being taken when another epoch started or a state was loaded: enumerating the sampler "
                     + "starts an epoch (LINQ's ToList or foreach on it does too), and the streams of the samples still to come would be the new epoch's. "
                     + "Enumerate it once per epoch, through the DataLoader.");
             }
-            Volatile.Write(ref sampler._handedOut, _next + 1);
-            sampler._loading.HandedOut(epoch, epoch.Number, _next);
-            Current = epoch.Order[_next++];
+            Volatile.Write(ref _sampler._handedOut, ++_taken);
+            _sampler._loading.HandedOut(_epoch, _epoch.Number, _next);
+            Current = _epoch.Order[_next++];
             return true;
         }
 
@@ -162,12 +261,12 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             if (_disposed)
                 return;
             _disposed = true;
-            lock (sampler._gate)
+            lock (_sampler._gate)
             {
-                if (ReferenceEquals(sampler._current, epoch))
-                    sampler._currentEnded = true;
+                if (ReferenceEquals(_sampler._current, _epoch))
+                    _sampler._currentEnded = true;
             }
-            sampler._loading.Ended(epoch, exhausted: _next >= epoch.Order.LongLength);
+            _sampler._loading.Ended(_epoch, exhausted: _taken >= _sampler.PositionsHere);
         }
     }
 
@@ -202,11 +301,23 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
         lock (_gate)
         {
             Epoch? epoch = _resumeAt ?? _current;
-            long next = _resumeAt is not null ? _resumePosition : Volatile.Read(ref _handedOut);
-            if (rewindTo is { } rewound && _resumeAt is null && rewound <= next)
-                next = rewound;
+            long next;
+            if (_resumeAt is not null)
+            {
+                next = _resumePosition;
+            }
+            else
+            {
+                long taken = Volatile.Read(ref _handedOut);
+                if (rewindTo is { } rewound && rewound <= taken)
+                    taken = rewound;
+                next = _batches is null ? taken : _batches.GlobalPosition(taken) ?? throw new InvalidOperationException(
+                    $"This rank has taken {taken} samples of the epoch, which ends no shard of a global batch: its DataLoader's batch size is not the sampler's "
+                    + $"LocalBatchSize ({_batches.ShardSize}), or the state is saved inside a batch. Make the DataLoader with batchSize: sampler.LocalBatchSize and "
+                    + "save between batches.");
+            }
             bool ended = _resumeAt is null && _currentEnded;
-            long size = 8 + 2 + 8 + 1 + 8 + 8 + 1 + (epoch is null ? 0 : 8 + 8 + 8 + 8 * Count + 1) + 8;
+            long size = 8 + 2 + 8 + 1 + 8 + 1 + (_batches is null ? 0 : 4 + 1 + 4 + 4) + 8 + 1 + (epoch is null ? 0 : 8 + 8 + 8 + 8 * Count + 1) + 8;
             byte[] bytes = new byte[checked((int)size)];
             var rest = bytes.AsSpan();
             Magic.CopyTo(rest);
@@ -217,6 +328,17 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             rest[0] = Shuffle ? (byte)1 : (byte)0;
             rest = rest[1..];
             Put(ref rest, StreamSeed);
+            rest[0] = _batches is null ? (byte)0 : (byte)1;
+            rest = rest[1..];
+            if (_batches is not null)
+            {
+                // Where the state was saved, for messages; a sampler of another world size loads it.
+                BinaryPrimitives.WriteInt32LittleEndian(rest, _batches.Size);
+                rest[4] = _batches.DropLast ? (byte)1 : (byte)0;
+                BinaryPrimitives.WriteInt32LittleEndian(rest[5..], _batches.Ranks.Rank);
+                BinaryPrimitives.WriteInt32LittleEndian(rest[9..], _batches.Ranks.WorldSize);
+                rest = rest[13..];
+            }
             Put(ref rest, _epochsStarted);
             rest[0] = epoch is null ? (byte)0 : (byte)1;
             rest = rest[1..];
@@ -246,10 +368,17 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     /// Puts the sampler back where <see cref="SaveState()"/> recorded it: when the saved epoch's loop was not over, the
     /// next enumeration continues it from its next sample (TorchSharp's <c>DataLoader</c> cannot skip batches; after its
     /// last batch, it gives no more), with the same order and the same per-sample streams; otherwise the next enumeration
-    /// starts the next epoch. Later epochs start as they would have. States written by 0.2 (version 1) are read too. Restore <see cref="Reproducible"/>'s snapshot too,
-    /// which holds the generator the next epochs' orders are drawn from.
+    /// starts the next epoch. Later epochs start as they would have. States written by 0.1 and 0.2 are read too. Restore
+    /// <see cref="Reproducible"/>'s snapshot too, which holds the generator the next epochs' orders are drawn from.
     /// </summary>
-    /// <exception cref="FormatException">The bytes are not an intact sampler state, or are one of a sampler with another count, shuffle or stream seed.</exception>
+    /// <remarks>
+    /// A sharded sampler's state records the global position (the global batches taken), so any rank of any world size
+    /// that divides the global batch size loads it and continues with its shard of the next global batch.
+    /// </remarks>
+    /// <exception cref="FormatException">
+    /// The bytes are not an intact sampler state, or are one of a sampler with another count, shuffle or stream seed, or
+    /// another global batch size or drop-last (or one sharded where this one is not, or the reverse).
+    /// </exception>
     public void LoadState(ReadOnlySpan<byte> state)
     {
         if (state.Length < 8 + 2 + 8 + 1 + 8 + 8 + 1 + 8 || !state[..8].SequenceEqual(Magic))
@@ -258,8 +387,8 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
         if (XxHash64.HashToUInt64(state[..end]) != BinaryPrimitives.ReadUInt64LittleEndian(state[end..]))
             throw new FormatException("The sampler state's checksum does not match its contents: the bytes were corrupted or truncated.");
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(state[8..]);
-        if (version is not (1 or FormatVersion))
-            throw new FormatException($"This sampler state has format version {version}; this version of ReproducibleBlock reads versions 1 and {FormatVersion}.");
+        if (version is < 1 or > FormatVersion)
+            throw new FormatException($"This sampler state has format version {version}; this version of ReproducibleBlock reads versions 1 to {FormatVersion}.");
         ReadOnlySpan<byte> rest = state[10..end];
         long count = Take(ref rest);
         bool shuffle = rest[0] != 0;
@@ -270,6 +399,34 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             throw new FormatException(
                 $"The state is of a sampler of {count} samples (shuffle: {shuffle}, stream seed {streamSeed}); this one has {Count} (shuffle: {Shuffle}, stream seed {StreamSeed}). "
                 + "Load it into a sampler made as the saved one was.");
+        }
+        string savedSharding = "not sharded";
+        (int Size, bool DropLast)? saved = null;
+        if (version >= 3)
+        {
+            if (rest.Length < 1 || rest[0] > 1 || (rest[0] == 1 && rest.Length < 14))
+                throw new FormatException("The sampler state's sharding record is malformed.");
+            if (rest[0] == 1)
+            {
+                int size = BinaryPrimitives.ReadInt32LittleEndian(rest[1..]);
+                int rank = BinaryPrimitives.ReadInt32LittleEndian(rest[6..]), worldSize = BinaryPrimitives.ReadInt32LittleEndian(rest[10..]);
+                if (size < 1 || rest[5] > 1 || worldSize < 1 || rank < 0 || rank >= worldSize)
+                    throw new FormatException("The sampler state's sharding record is malformed.");
+                saved = (size, rest[5] == 1);
+                savedSharding = $"saved by rank {rank} of {worldSize} with global batches of {size} (drop last: {rest[5] == 1})";
+                rest = rest[14..];
+            }
+            else
+            {
+                rest = rest[1..];
+            }
+        }
+        (int Size, bool DropLast)? mine = _batches is null ? null : (_batches.Size, _batches.DropLast);
+        if (saved != mine)
+        {
+            string here = _batches is null ? "this sampler is not sharded" : $"this one shards global batches of {_batches.Size} (drop last: {_batches.DropLast}) over {_batches.Ranks.WorldSize} rank(s)";
+            throw new FormatException(
+                $"The sampler state was {savedSharding}; {here}. A state resumes on any world size, with the same global batch size and drop-last: make the sampler with those.");
         }
         long started = Take(ref rest);
         bool hasEpoch = rest[0] == 1;
@@ -285,7 +442,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             ulong key = unchecked((ulong)Take(ref rest));
             next = Take(ref rest);
             int flags = version >= 2 ? 1 : 0;
-            if (number != started - 1 || next < 0 || next > count || rest.Length != 8 * count + flags)
+            if (number != started - 1 || next < 0 || next > count || rest.Length != 8 * count + flags || (_batches is not null && (next > _batches.Length || !_batches.IsBoundary(next))))
                 throw new FormatException("The sampler state's current epoch is inconsistent (its number, position or order length).");
             long[] order = new long[count];
             var seen = new bool[count];
@@ -322,7 +479,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             _currentEnded = ended;
             _resumeAt = unfinished ? epoch : null;
             _resumePosition = unfinished ? next : 0;
-            Volatile.Write(ref _handedOut, next);
+            Volatile.Write(ref _handedOut, _batches?.Taken(next) ?? next);
         }
 
         static long Take(ref ReadOnlySpan<byte> rest)
