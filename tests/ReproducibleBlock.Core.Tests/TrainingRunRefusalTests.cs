@@ -174,7 +174,7 @@ public sealed class TrainingRunRefusalTests : RuntimeTest
         }
         // Four checkpoints, sequence numbers 0 to 3: the newest two are kept.
         string[] kept = [.. Directory.GetFiles(_folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
-        CollectionAssert.AreEqual(new[] { "checkpoint-0000000002.rbck", "checkpoint-0000000003.rbck" }, kept);
+        CollectionAssert.AreEqual(new[] { "checkpoint-0000000002.step-0000000000.rbck", "checkpoint-0000000003.step-0000000000.rbck" }, kept);
         Assert.AreEqual(Path.Combine(_folder, kept[1]), parts.Run.LastCheckpoint);
         Parts resumed = SetUp();
         Assert.IsTrue(resumed.Run.Resume());

@@ -78,6 +78,18 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
         _handedOutMark = BlockRuntime.Shared.MovementMark();
     }
 
+    /// <summary>
+    /// Whether <paramref name="position"/> of <paramref name="epoch"/> is in a later batch than the epoch's first, handed
+    /// out last and not resolved yet: a wrapper around the sampler (LINQ's <c>Select</c>, an iterator) ends the sampler's
+    /// enumeration as soon as it runs out, before the <c>DataLoader</c> loads the short last batch it took. (An epoch
+    /// taken whole by other code is one batch, the first: its positions are not let through.)
+    /// </summary>
+    public bool IsLastBatchStillLoading(object epoch, long position)
+    {
+        lock (_gate)
+            return ReferenceEquals(epoch, _epoch) && _batchNumber > 0 && position >= _start && position < _end && !_resolved[position - _start];
+    }
+
     /// <summary>The enumeration of <paramref name="epoch"/> ended, whole (<paramref name="exhausted"/>) or abandoned.</summary>
     public void Ended(object epoch, bool exhausted)
     {

@@ -57,6 +57,30 @@ public sealed class DataParallel
     /// <summary>This process's rank on its machine; null when not known.</summary>
     public int? LocalRank { get; }
 
+    /// <summary>
+    /// This process's rank as the last <see cref="TrainingRun"/> or <see cref="ReproducibleSampler.ForRank"/> was told it
+    /// (else as the launcher's environment variables say, when they parse), for the environment record.
+    /// </summary>
+    internal static DataParallel? Current
+    {
+        get
+        {
+            if (s_current is { } current)
+                return current;
+            try
+            {
+                return FromEnvironment() is { WorldSize: > 1 } launched ? launched : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+        set => s_current = value;
+    }
+
+    private static DataParallel? s_current;
+
     /// <summary>One process: rank 0 of 1.</summary>
     public static DataParallel Single { get; } = new(0, 1);
 

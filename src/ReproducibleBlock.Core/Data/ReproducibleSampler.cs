@@ -53,6 +53,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
     private long _epochsStarted;
     private long _handedOut; // positions of the current epoch the DataLoader has taken
     private volatile bool _currentEnded; // the current epoch's enumerator was disposed: the DataLoader's loop over it is over
+    private volatile bool _currentExhausted; // the current epoch's enumerator said it has no more: this process took all it takes
     private Epoch? _resumeAt; // loaded by LoadState: the next enumeration continues it
     private long _resumePosition; // the global position it continues from
     private readonly GlobalBatches? _batches; // null: not sharded, every position is this process's
@@ -118,7 +119,12 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
                 + $"DataLoader batch of the same size. Use a global batch size that {ranks.WorldSize} divides, or a world size that divides {globalBatchSize}.");
         }
         _batches = new GlobalBatches(count, globalBatchSize, ranks, dropLast);
+        DataParallel.Current = ranks;
     }
+
+    /// <summary>A fresh sampler made as this one was (to check that its states load).</summary>
+    internal ReproducibleSampler Twin() =>
+        _batches is null ? new ReproducibleSampler(Count, Shuffle, StreamSeed) : new ReproducibleSampler(Count, _batches.Size, _batches.Ranks, _batches.DropLast, Shuffle, StreamSeed);
 
     /// <summary>This process's rank and the world size; null for a sampler that is not sharded.</summary>
     public DataParallel? Ranks => _batches?.Ranks;
@@ -163,6 +169,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             {
                 _current = resumed;
                 _currentEnded = false;
+                _currentExhausted = false;
                 _resumeAt = null;
                 Volatile.Write(ref _handedOut, _batches?.Taken(_resumePosition) ?? _resumePosition);
                 return HandOut(resumed, _resumePosition);
@@ -177,6 +184,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             epoch = new Epoch(number, KeyDerivation.Epoch(blockKey, StreamSeed, number), order);
             _current = epoch;
             _currentEnded = false;
+            _currentExhausted = false;
             Volatile.Write(ref _handedOut, 0);
             Interlocked.Increment(ref _epochsStarted);
         }
@@ -185,6 +193,12 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
 
     /// <summary>The epoch's indices from global position <paramref name="position"/> on, counting what the DataLoader takes.</summary>
     private IEnumerator<long> HandOut(Epoch epoch, long position) => new EpochEnumerator(this, epoch, position);
+
+    /// <summary>
+    /// For a sharded sampler whose current epoch this rank has taken all of: the epoch's number of global batches (the
+    /// rank may have had no share of the last); otherwise null.
+    /// </summary>
+    internal long? GlobalBatchesOfExhaustedEpoch => _batches is not null && _currentExhausted ? _batches.Batches : null;
 
     /// <summary>How many positions of an epoch this process takes: all, or a sharded sampler's rank's shards.</summary>
     private long PositionsHere => _batches?.Taken(_batches.Length) ?? Count;
@@ -237,7 +251,11 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
             {
                 // The next global batch's shard (this rank may have none of a partial last one).
                 if (_batches is null || ++_batch >= _batches.Batches)
+                {
+                    if (ReferenceEquals(Volatile.Read(ref _sampler._current), _epoch))
+                        _sampler._currentExhausted = true;
                     return false;
+                }
                 (_next, long length) = _batches.Shard(_batch);
                 _shardEnd = _next + length;
             }
@@ -311,7 +329,9 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
                 long taken = Volatile.Read(ref _handedOut);
                 if (rewindTo is { } rewound && rewound <= taken)
                     taken = rewound;
-                next = _batches is null ? taken : _batches.GlobalPosition(taken) ?? throw new InvalidOperationException(
+                // A rank that has no share of a partial last global batch has taken as much before it as after it: that its
+                // enumeration ran out says which.
+                next = _batches is null ? taken : _currentExhausted && taken == Volatile.Read(ref _handedOut) ? _batches.Length : _batches.GlobalPosition(taken) ?? throw new InvalidOperationException(
                     $"This rank has taken {taken} samples of the epoch, which ends no shard of a global batch: its DataLoader's batch size is not the sampler's "
                     + $"LocalBatchSize ({_batches.ShardSize}), or the state is saved inside a batch. Make the DataLoader with batchSize: sampler.LocalBatchSize and "
                     + "save between batches.");
@@ -543,7 +563,7 @@ public sealed class ReproducibleSampler : IEnumerable<long>, ICollection
         long position = epoch.PositionOf(index);
         TorchSharp.DisposeScope? scope = TorchSharp.torch.CurrentDisposeScope;
         bool loading = _loading.InItsOwnScope(scope);
-        if (loading && _currentEnded && ReferenceEquals(Volatile.Read(ref _current), epoch))
+        if (loading && _currentEnded && ReferenceEquals(Volatile.Read(ref _current), epoch) && !_loading.IsLastBatchStillLoading(epoch, position))
         {
             // A DataLoader loads this sample (GetTensor runs in a dispose scope of its own), but no loop over this sampler is
             // running: the loader takes its order elsewhere.

@@ -27,17 +27,24 @@ internal sealed class TrackedState
     private torch.Tensor? _probe;
 
     /// <summary>
-    /// A fingerprint of the smallest trainable parameter of the tracked modules (a bias, usually): it changes when the
-    /// model is stepped, so a checkpoint asked for in a batch's body can tell whether that batch was trained yet. Zero
-    /// when nothing is tracked.
+    /// A fingerprint of the smallest trainable parameter of the tracked modules (a bias, usually) and of its gradient:
+    /// one of them changes when a batch is trained (the gradient also when the step is skipped, accumulating, or the
+    /// learning rate is 0), so a checkpoint asked for in a batch's body can tell whether that batch was trained yet.
+    /// Null when no module is tracked.
     /// </summary>
-    public ulong TrainingMark()
+    public ulong? TrainingMark()
     {
         _probe ??= _modules.SelectMany(m => m.Module.parameters()).Where(p => p.requires_grad).MinBy(p => p.NumberOfElements);
         if (_probe is null)
-            return 0;
+            return null;
         using torch.Tensor onCpu = _probe.detach().cpu().contiguous();
-        return System.IO.Hashing.XxHash3.HashToUInt64(onCpu.bytes);
+        ulong mark = System.IO.Hashing.XxHash3.HashToUInt64(onCpu.bytes);
+        if (_probe.grad is { } grad)
+        {
+            using torch.Tensor gradient = grad.detach().cpu().contiguous();
+            mark = System.IO.Hashing.XxHash3.HashToUInt64(gradient.bytes, unchecked((long)mark));
+        }
+        return mark;
     }
 
     public void Add(string name, torch.nn.Module module)

@@ -24,7 +24,12 @@ public sealed partial class TrainingRun
         sections.AddRange(_tracked.Save());
         byte[] bytes = CheckpointFile.Write(sections);
         CheckReadsBack(bytes);
-        LastCheckpoint = store.Write(_sequence, bytes, KeepCheckpoints);
+        if (!_written)
+        {
+            store.DiscardFrom(_sequence, message => State.BlockRuntime.Shared.WarningHandler?.Invoke(message));
+            _written = true;
+        }
+        LastCheckpoint = store.Write(_sequence, _step, bytes, KeepCheckpoints);
         _sequence++;
     }
 
@@ -42,7 +47,7 @@ public sealed partial class TrainingRun
             if (sections.TryGetValue(EpochStartSection, out byte[]? epochStart))
                 RngSnapshot.FromBytes(epochStart);
             for (int i = 0; i < _samplers.Count; i++)
-                new ReproducibleSampler(_samplers[i].Count, _samplers[i].Shuffle, _samplers[i].StreamSeed).LoadState(sections[$"sampler.{i}"]);
+                _samplers[i].Twin().LoadState(sections[$"sampler.{i}"]);
         }
         catch (FormatException e)
         {
@@ -83,7 +88,7 @@ public sealed partial class TrainingRun
             string derivation = State.BlockRuntime.Shared.Derivation.ToString();
             if (Entry("derivation") != derivation)
                 throw Mismatch(file, "the derivation", Entry("derivation"), derivation);
-            string samplers = string.Join(",", run._samplers.Select(s => $"{s.Count}/{s.Shuffle}/{s.StreamSeed}"));
+            string samplers = run.SamplersText();
             if (Entry("samplers") != samplers)
                 throw Mismatch(file, "the samplers (dataset size/shuffle/stream seed)", Entry("samplers") is "" ? "none" : Entry("samplers"), samplers is "" ? "none" : samplers);
             run._tracked.CheckMatches(manifest, file);
@@ -95,6 +100,22 @@ public sealed partial class TrainingRun
             if (position.Kind is PositionKind.BeforeBatches or PositionKind.BetweenBatches && !sections.ContainsKey(EpochStartSection))
                 throw new FormatException($"{file}: the checkpoint, taken in a batch loop, lacks the section of its epoch's start.");
             return new CheckpointData(sections, manifest, position, sequence);
+        }
+
+        /// <summary>The parts of one checkpoint were taken at one point of the loop: rank 0's says where.</summary>
+        public static void CheckSameAsRankZero(CheckpointData checkpoint, CheckpointStore.Part part, CheckpointStore store)
+        {
+            CheckpointStore.Part zero = store.Parts().Single(p => p.Sequence == part.Sequence && p.WorldSize == part.WorldSize && p.Rank == 0);
+            Dictionary<string, string> theirs = CheckpointFile.Manifest(CheckpointFile.Read(File.ReadAllBytes(zero.Path), zero.Path)[CheckpointFile.ManifestSection], zero.Path);
+            foreach (string key in (string[])["position", "global-step", "seed", "samplers"])
+            {
+                if (theirs.GetValueOrDefault(key) != checkpoint.Manifest.GetValueOrDefault(key))
+                {
+                    throw new InvalidDataException(
+                        $"The parts of checkpoint {part.Sequence} disagree: {key} is {checkpoint.Manifest.GetValueOrDefault(key)} in {part.Path} and {theirs.GetValueOrDefault(key)} "
+                        + $"in rank 0's, {zero.Path}. Its ranks did not run the same loop; resume from a checkpoint they took together, or start afresh.");
+                }
+            }
         }
 
         private static InvalidDataException Mismatch(string file, string what, string there, string here) =>

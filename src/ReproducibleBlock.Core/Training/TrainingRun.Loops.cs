@@ -27,7 +27,7 @@ public sealed partial class TrainingRun
     private int _askedOnThread;
     private volatile bool _exceptionSinceAsked;
     private bool _inBody; // a batch fetched by Batches is in its loop body
-    private (ulong Parameters, ulong Writes) _fetchedMark;
+    private (ulong? Parameters, ulong Writes) _fetchedMark;
     private long?[]? _beforeFetch; // every sampler's position before the batch in hand was fetched
     private State.SnapshotData? _epochStart; // everything as the current epoch's body started
 
@@ -46,7 +46,10 @@ public sealed partial class TrainingRun
     /// hand has not been trained yet (the top of the body: the resumed run fetches that batch again); when the batch
     /// loop starts in an epoch's body before it; when the epoch's body ends after it.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The run has no checkpoint folder.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The run has no checkpoint folder; or it is asked for in a batch's body and the run cannot tell whether that batch
+    /// was trained (no module is tracked and no woven module ran since the batch was fetched).
+    /// </exception>
     public void Checkpoint()
     {
         RequireStore();
@@ -72,9 +75,25 @@ public sealed partial class TrainingRun
         }
     }
 
-    /// <summary>Whether the batch in hand has been trained: the model's smallest parameter or a woven module's stream moved since it was fetched.</summary>
-    private bool TrainedSinceFetched() =>
-        _tracked.TrainingMark() != _fetchedMark.Parameters || State.BlockRuntime.Shared.Writes != _fetchedMark.Writes;
+    /// <summary>
+    /// Whether the batch in hand has been trained: the model's smallest parameter (or its gradient) or a woven module's
+    /// stream moved since it was fetched.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Neither moved and no module is tracked: there is no telling.</exception>
+    private bool TrainedSinceFetched()
+    {
+        if (State.BlockRuntime.Shared.Writes != _fetchedMark.Writes)
+            return true;
+        ulong? mark = _tracked.TrainingMark();
+        if (mark is null)
+        {
+            throw new InvalidOperationException(
+                "Checkpoint was asked for in a batch's body, but the run cannot tell whether the batch in hand was trained yet (where the resumed run must "
+                + "pick up): no module is tracked, and no woven module ran. Track the model (run.Track(model)) before Resume, or ask for the checkpoint "
+                + "outside the batch loop.");
+        }
+        return mark != _fetchedMark.Parameters;
+    }
 
     private void NoteException(object? sender, FirstChanceExceptionEventArgs e)
     {
@@ -105,12 +124,27 @@ public sealed partial class TrainingRun
     /// <param name="count">How many epochs the whole run has.</param>
     /// <returns>The epoch numbers.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
-    /// <exception cref="InvalidOperationException">The run's epochs are looped over a second time.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The run's epochs are looped over a second time, or the run resumed from a checkpoint that <paramref name="count"/>
+    /// epochs never reach.
+    /// </exception>
     public IEnumerable<long> Epochs(long count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (_epochsTaken)
             throw new InvalidOperationException("A run has one epoch loop: loop over run.Epochs(count) once, with the whole run's epoch count.");
+        if (_resume?.Position is { } at && (at.Kind switch
+        {
+            PositionKind.BeforeBatches or PositionKind.BetweenBatches => at.Epoch >= count,
+            PositionKind.EpochEnd => at.Epoch + 1 > count,
+            PositionKind.Finished => at.Epoch > count,
+            _ => false,
+        }))
+        {
+            throw new InvalidOperationException(
+                $"The run resumed from {LastCheckpoint}, taken at {at}, but its epoch loop has {count} epoch(s), which never get there: "
+                + "give run.Epochs the whole run's epoch count, as in the run that wrote the checkpoint.");
+        }
         _epochsTaken = true;
         return EpochsFrom(count);
     }
@@ -204,6 +238,7 @@ public sealed partial class TrainingRun
                     Checkpoint();
                 TakeAsked(new LoopPosition(PositionKind.BetweenBatches, _epoch, _batches, _step), leaving: false);
             }
+            CountEmptyShards();
             completed = true;
         }
         finally
@@ -220,6 +255,22 @@ public sealed partial class TrainingRun
             _inBody = false;
             batches.Dispose();
             _phase = Phase.AfterBatches;
+        }
+    }
+
+    /// <summary>
+    /// A rank with no share of an epoch's partial last global batch gets no batch for it; it still counts as a step, so
+    /// that every rank counts the same global steps and takes the same checkpoints (with <see cref="CheckpointEvery"/>).
+    /// </summary>
+    private void CountEmptyShards()
+    {
+        long global = _samplers.Max(s => s.GlobalBatchesOfExhaustedEpoch) ?? 0;
+        while (_batches < global)
+        {
+            _batches++;
+            _step++;
+            if (CheckpointEvery > 0 && _step % CheckpointEvery == 0)
+                Write(new LoopPosition(PositionKind.BetweenBatches, _epoch, _batches, _step));
         }
     }
 

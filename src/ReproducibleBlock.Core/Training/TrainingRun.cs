@@ -51,24 +51,35 @@ public sealed partial class TrainingRun
     private readonly TrackedState _tracked = new();
     private Pending? _resume;
     private long _sequence;
+    private bool _written; // this process has written a checkpoint
 
     /// <summary>Starts a run: seeds every generator with <paramref name="seed"/> and, unless told not to, turns deterministic algorithms on.</summary>
     /// <param name="seed">The run's seed (see <see cref="Reproducible.SetSeed"/>).</param>
     /// <param name="checkpointDirectory">Where checkpoints are written and resumed from; null for none.</param>
     /// <param name="deterministic">Whether to call <see cref="Reproducible.UseDeterministicAlgorithms"/>.</param>
+    /// <param name="ranks">
+    /// For one of several processes training one model: its rank and the world size (<see cref="DataParallel.FromEnvironment"/>
+    /// reads a launcher's). Its samplers take its shard of every global batch, and it writes its own part of each
+    /// checkpoint. Null (the default) for one process.
+    /// </param>
     /// <exception cref="InvalidOperationException">A block is open (a run starts outside every block).</exception>
     /// <exception cref="PlatformNotSupportedException">
     /// <paramref name="deterministic"/> is true and the loaded libtorch does not export the switches (pass false to run without them).
     /// </exception>
-    public TrainingRun(long seed, string? checkpointDirectory = null, bool deterministic = true)
+    public TrainingRun(long seed, string? checkpointDirectory = null, bool deterministic = true, DataParallel? ranks = null)
     {
         Reproducible.SetSeed(seed);
         if (deterministic)
             Reproducible.UseDeterministicAlgorithms();
         Seed = seed;
         Deterministic = deterministic;
-        _store = checkpointDirectory is null ? null : new CheckpointStore(Path.GetFullPath(checkpointDirectory));
+        Ranks = ranks ?? DataParallel.Single;
+        DataParallel.Current = Ranks;
+        _store = checkpointDirectory is null ? null : new CheckpointStore(Path.GetFullPath(checkpointDirectory), Ranks);
     }
+
+    /// <summary>This process's rank and the world size: <see cref="DataParallel.Single"/> for one process.</summary>
+    public DataParallel Ranks { get; }
 
     /// <summary>The run's seed.</summary>
     public long Seed { get; }
@@ -113,13 +124,38 @@ public sealed partial class TrainingRun
     /// A sampler for a dataset of <paramref name="count"/> samples, whose position checkpoints hold: pass it to the
     /// <c>DataLoader</c> as its shuffler, and call <see cref="ReproducibleSampler.Resolve"/> in <c>GetTensor</c>.
     /// </summary>
-    /// <inheritdoc cref="ReproducibleSampler(long, bool, long)" path="/param"/>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative or too large for one array.</exception>
-    /// <exception cref="InvalidOperationException">The run has resumed or started its loop: make samplers before.</exception>
-    public ReproducibleSampler Sampler(long count, bool shuffle = true, long streamSeed = 0)
+    /// <param name="count">How many samples to order (the dataset's <c>Count</c>).</param>
+    /// <param name="shuffle">True (the default) for a fresh random order each epoch; false for 0, 1, ... each epoch.</param>
+    /// <param name="streamSeed">Separates the streams of samplers that start their epochs in the same block (a training and a validation set).</param>
+    /// <param name="globalBatchSize">
+    /// The batch size over every rank, which shards the sampler (see <see cref="ReproducibleSampler.ForRank"/>): required
+    /// in a run of several ranks, whose <c>DataLoader</c> batch size is then <see cref="ReproducibleSampler.LocalBatchSize"/>.
+    /// Null (the default) in a run of one process: the <c>DataLoader</c>'s batch size and <c>drop_last</c> decide.
+    /// </param>
+    /// <param name="dropLast">With <paramref name="globalBatchSize"/>: whether a partial last global batch is left out, on every rank.</param>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="count"/> is negative or too large for one array, or <paramref name="globalBatchSize"/> is not a
+    /// positive multiple of the world size.
+    /// </exception>
+    /// <exception cref="ArgumentException"><paramref name="dropLast"/> is true without a <paramref name="globalBatchSize"/>.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The run has resumed or started its loop (make samplers before), or it has several ranks and no
+    /// <paramref name="globalBatchSize"/> was given.
+    /// </exception>
+    public ReproducibleSampler Sampler(long count, bool shuffle = true, long streamSeed = 0, int? globalBatchSize = null, bool dropLast = false)
     {
         CheckSettingUp(nameof(Sampler));
-        var sampler = new ReproducibleSampler(count, shuffle, streamSeed);
+        if (globalBatchSize is null && Ranks.WorldSize > 1)
+        {
+            throw new InvalidOperationException(
+                $"This run is {Ranks}: its samplers take their rank's shard of every global batch, so they need the global batch size. "
+                + "Call run.Sampler(count, globalBatchSize: ...) and make the DataLoader with batchSize: sampler.LocalBatchSize.");
+        }
+        if (globalBatchSize is null && dropLast)
+            throw new ArgumentException("dropLast applies to global batches: give globalBatchSize too, or pass drop_last to the DataLoader in a run of one process.", nameof(dropLast));
+        ReproducibleSampler sampler = globalBatchSize is { } size
+            ? ReproducibleSampler.ForRank(count, size, Ranks, dropLast, shuffle, streamSeed)
+            : new ReproducibleSampler(count, shuffle, streamSeed);
         _samplers.Add(sampler);
         return sampler;
     }
@@ -218,13 +254,17 @@ public sealed partial class TrainingRun
     {
         if (IsResumed || _phase != Phase.Setup || _epochsTaken)
             throw new InvalidOperationException("Resume is called once, before the epoch loop starts.");
+        CheckpointStore.Part? part = null;
         if (file is null)
         {
-            if (_store is null || _store.Files() is not [var newest, ..])
+            if (_store?.Newest(message => State.BlockRuntime.Shared.WarningHandler?.Invoke(message)) is not { } newest)
                 return false;
+            part = newest;
             file = newest.Path;
         }
         var checkpoint = Checkpoints.Read(file, this);
+        if (part is { Rank: > 0 })
+            Checkpoints.CheckSameAsRankZero(checkpoint, part, _store!);
         _tracked.Load(checkpoint.Sections, checkpoint.Manifest, file);
         for (int i = 0; i < _samplers.Count; i++)
             _samplers[i].LoadState(checkpoint.Sections[$"sampler.{i}"]);
@@ -247,6 +287,10 @@ public sealed partial class TrainingRun
 
     private const string EpochStartSection = "rng.epoch-start";
 
+    /// <summary>Each sampler's count, shuffle and stream seed (and global batch size and drop-last, when sharded): what a resumed run's must be.</summary>
+    private string SamplersText() =>
+        string.Join(",", _samplers.Select(s => $"{s.Count}/{s.Shuffle}/{s.StreamSeed}" + (s.GlobalBatchSize is { } size ? $"/global batch {size}{(s.DropLast ? " drop last" : "")}" : "")));
+
     /// <summary>The manifest entries every checkpoint of this run carries, and that a resumed run must match.</summary>
     private IEnumerable<(string Key, string Value)> Manifest(LoopPosition position)
     {
@@ -255,7 +299,9 @@ public sealed partial class TrainingRun
         yield return ("derivation", State.BlockRuntime.Shared.Derivation.ToString());
         yield return ("position", position.Text());
         yield return ("sequence", _sequence.ToString(CultureInfo.InvariantCulture));
-        yield return ("samplers", string.Join(",", _samplers.Select(s => $"{s.Count}/{s.Shuffle}/{s.StreamSeed}")));
+        yield return ("samplers", SamplersText());
+        yield return ("global-step", _step.ToString(CultureInfo.InvariantCulture));
+        yield return ("ranks", $"{Ranks.Rank}/{Ranks.WorldSize}");
         foreach ((string key, string value) in _tracked.Describe())
             yield return (key, value);
         yield return ("written", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
