@@ -1,85 +1,144 @@
+using System;
 using System.Globalization;
 using System.IO;
 
 namespace ReproducibleBlock.Training;
 
-/// <summary>Where a run stops: after batch <see cref="Batch"/> of epoch <see cref="Epoch"/>, both counted from 1.</summary>
-internal readonly record struct TrainingPoint(int Epoch, int Batch)
+/// <summary>
+/// A point of the run, epochs counted from 1: <c>E:0</c> before the first batch of epoch E, <c>E:B</c> after its batch B,
+/// <c>E:end</c> after its end-of-epoch step.
+/// </summary>
+/// <param name="Epoch">The epoch, from 1.</param>
+/// <param name="Batch">Batches of the epoch trained (0 before the first); with <paramref name="EpochEnded"/>, all of them.</param>
+/// <param name="EpochEnded">Whether the epoch's end-of-epoch step has run.</param>
+internal readonly record struct TrainingPoint(int Epoch, int Batch, bool EpochEnded = false) : IComparable<TrainingPoint>
 {
-    public override string ToString() => $"{Epoch}:{Batch}";
+    public static TrainingPoint EndOf(int epoch) => new(epoch, 0, EpochEnded: true);
+
+    public int CompareTo(TrainingPoint other) =>
+        (Epoch, EpochEnded ? int.MaxValue : Batch).CompareTo((other.Epoch, other.EpochEnded ? int.MaxValue : other.Batch));
+
+    public override string ToString() => EpochEnded ? $"{Epoch}:end" : $"{Epoch}:{Batch}";
+
+    /// <summary>The point in words: "after epoch 2, batch 3", "before epoch 2's first batch", "after epoch 2's end-of-epoch step".</summary>
+    public string Describe() =>
+        EpochEnded ? $"after epoch {Epoch}'s end-of-epoch step" : Batch == 0 ? $"before epoch {Epoch}'s first batch" : $"after epoch {Epoch}, batch {Batch}";
+
+    public static bool TryParse(string? text, out TrainingPoint point)
+    {
+        point = default;
+        string[] parts = text?.Split(':') ?? [];
+        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int epoch) || epoch < 1)
+            return false;
+        if (parts[1] == "end")
+        {
+            point = EndOf(epoch);
+            return true;
+        }
+        if (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int batch))
+            return false;
+        point = new TrainingPoint(epoch, batch);
+        return true;
+    }
 }
 
 /// <summary>The example's command line.</summary>
 internal sealed record Options(
-    long? Seed,
+    long Seed,
     int Epochs,
     int Workers,
+    int BatchSize,
+    bool DropLast,
     bool Cuda,
     bool Deterministic,
     bool ExtractorDropout,
     string? MaskLog,
     TrainingPoint? StopAfter,
     string? CheckpointDirectory,
+    int CheckpointEvery,
     string? ResumeDirectory)
 {
     public const long DefaultSeed = 42;
     public const int DefaultEpochs = 3;
     public const int DefaultWorkers = 2;
+    public const int DefaultBatchSize = 32;
+
+    /// <summary>Batches in an epoch: the last one short, or left out with <see cref="DropLast"/>.</summary>
+    public int BatchesPerEpoch => DropLast ? Trainer.Samples / BatchSize : (Trainer.Samples + BatchSize - 1) / BatchSize;
+
+    /// <summary>The folder the run writes its checkpoints to and resumes from: <c>--checkpoint DIR</c>, else <c>--resume DIR</c>.</summary>
+    public string? RunDirectory => CheckpointDirectory ?? ResumeDirectory;
 
     /// <summary>What <c>--help</c> prints, on standard output, and what a wrong option prints, on standard error.</summary>
     public const string Usage = """
         Usage: dotnet run --project examples/ReproducibleTraining -c Release [-- <options>]
            or: dotnet ReproducibleTraining.dll [<options>]
 
-        Trains a small CNN on synthetic 3x12x12 images (random crop, flip and noise per sample, dropout, a shuffled
-        DataLoader with parallel workers, SGD with momentum), reproducibly: the same seed gives the same weights with
-        any number of workers, and a run stopped and resumed from a checkpoint ends with the uninterrupted run's weights.
-        Every module of the network (the feature extractor, the classifier, the classifier's dropout) draws from a
-        stream of its own that continues from call to call, so a dropout added to the feature extractor changes neither
-        the classifier's masks nor the data order.
+        Trains a small CNN on 200 synthetic 3x12x12 images (random crop, flip and noise per sample, dropout, a shuffled
+        DataLoader with parallel workers, SGD with momentum, a random validation subset at the end of each epoch),
+        reproducibly: the same seed gives the same weights with any number of workers, and a run stopped at any point
+        and resumed from its checkpoint, in a new process, ends with the uninterrupted run's weights. Every module of the
+        network (the feature extractor, the classifier, the classifier's dropout) draws from a stream of its own that
+        continues from call to call, so a dropout added to the feature extractor changes neither the classifier's masks
+        nor the data order.
 
-        A finished run prints three lines on standard output, each a name and an XXH64 (seed 0) in 16 hex digits:
+        A finished run prints four lines on standard output, each a name and an XXH64 (seed 0) in 16 hex digits:
           classifier-masks: every dropout mask the classifier drew, in order; a mask is one byte per element,
                             1 = kept, 0 = dropped, row-major ([batch, 144]: 4,608 bytes for a batch of 32)
           data-order:       every epoch's sample order as the sampler handed it to the DataLoader, each index an
                             int64 little-endian, epoch after epoch
+          epoch-end:        every permutation of the 200 sample indices the end-of-epoch step drew from the global
+                            generator (its first 40 are the epoch's validation subset), each index an int64
+                            little-endian, epoch after epoch
           weights:          every parameter's bytes, in named_parameters() order; always the last line
-        A run resumed from a checkpoint prints the uninterrupted run's three lines: the checkpoint carries the bytes.
+        A run resumed from a checkpoint prints the uninterrupted run's four lines: the checkpoint carries the bytes.
 
         Options:
-          --seed S                   root seed (default 42; with --resume, the checkpoint's)
-          --epochs E                 epochs to train (default 3, of 6 batches each)
+          --seed S                   root seed (default 42; a resumed run needs the checkpoint's)
+          --epochs E                 epochs to train (default 3)
           --workers N                DataLoader workers, threads that load and augment samples (default 2)
+          --batch-size N             samples per batch, 1 to 200 (default 32: 7 batches per epoch, the last of 8)
+          --drop-last                leave out each epoch's last batch when it is short (default 32: 6 batches)
           --device cpu|cuda          where the network trains (default cpu); augmentation is drawn on CPU
           --no-deterministic         leave libtorch's deterministic algorithms off (they are on by default)
-          --extractor-dropout        add a Dropout(p=0.1) to the feature extractor (a resumed run needs the
-                                     checkpoint's choice)
-          --mask-log FILE            write a line per classifier dropout mask this process draws to FILE:
-                                     "EPOCH:BATCH HASH", HASH the XXH64 of that mask's bytes (as above)
-          --stop-after EPOCH:BATCH   stop after that batch (counted from 1) and write a checkpoint; none of the
-                                     three lines
-          --checkpoint DIR           where --stop-after writes the checkpoint (needed with it)
-          --resume DIR               continue from the checkpoint in DIR to the end of --epochs
+          --extractor-dropout        add a Dropout(p=0.1) to the feature extractor
+          --mask-log FILE            write a line per training step, with the classifier's dropout mask this process
+                                     drew there, to FILE: "EPOCH:BATCH HASH", HASH the XXH64 of the mask's bytes
+          --stop-after POINT         stop at POINT, write a checkpoint and print none of the four lines. POINT is
+                                     E:0 (before the first batch of epoch E), E:B (after batch B of epoch E, up to
+                                     the epoch's last) or E:end (after epoch E's end-of-epoch step); epochs and
+                                     batches counted from 1
+          --checkpoint DIR           where checkpoints are written (needed by --stop-after and --checkpoint-every,
+                                     unless --resume names the folder); it keeps the newest two
+          --checkpoint-every N       also write a checkpoint every N batches, counted over the whole run; the run
+                                     goes on to the end and prints what it prints without
+          --resume DIR               continue from the newest checkpoint in DIR to the end of --epochs (or to
+                                     --stop-after); later checkpoints go to DIR too (--checkpoint, when given,
+                                     must name DIR). The checkpoint's --batch-size, --drop-last and
+                                     --extractor-dropout must be given again
           -h, --help                 print this text and exit
 
-        Exit status: 0 when done (trained, or stopped with a checkpoint written), 1 when a checkpoint cannot be
-        read, 2 for a wrong option (or a --mask-log FILE that cannot be created, or --extractor-dropout that
-        differs from the checkpoint's) or when --device cuda finds no CUDA.
+        Exit status: 0 when done (trained, or stopped with a checkpoint written); 1 when --resume DIR holds no
+        checkpoint or its newest cannot be resumed from (damaged, or written by another run: another seed, model or
+        dataset; the message names the file and what differs); 2 for a wrong option (or a --mask-log FILE that cannot
+        be created, a --batch-size, --drop-last or --extractor-dropout that differs from the checkpoint's, a
+        --stop-after that is not after the checkpoint, a checkpoint past --epochs) or when --device cuda finds no CUDA.
         """;
 
     /// <summary>Reads the arguments.</summary>
     /// <returns>The options, or null when the program should stop with <paramref name="exitCode"/> (help or a wrong option).</returns>
     public static Options? Parse(string[] args, TextWriter output, TextWriter error, out int exitCode)
     {
-        long? seed = null;
-        int epochs = DefaultEpochs, workers = DefaultWorkers;
-        bool cudaDevice = false, deterministic = true, extractorDropout = false;
+        long seed = DefaultSeed;
+        int epochs = DefaultEpochs, workers = DefaultWorkers, batchSize = DefaultBatchSize, checkpointEvery = 0;
+        bool cudaDevice = false, deterministic = true, extractorDropout = false, dropLast = false;
         TrainingPoint? stopAfter = null;
         string? checkpoint = null, resume = null, maskLog = null;
         string? problem = null;
         for (int i = 0; i < args.Length && problem is null; i++)
         {
             string? value = i + 1 < args.Length ? args[i + 1] : null;
+            bool isPath = value is not null && !value.StartsWith('-');
             switch (args[i])
             {
                 case "-h" or "--help":
@@ -87,29 +146,34 @@ internal sealed record Options(
                     exitCode = 0;
                     return null;
                 case "--seed" when long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long s):
-                    seed = s;
-                    i++;
+                    (seed, i) = (s, i + 1);
                     break;
                 case "--seed":
                     problem = "--seed needs an integer after it";
                     break;
-                case "--epochs" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int e) && e > 0:
-                    epochs = e;
-                    i++;
+                case "--epochs" when TryPositive(value, out int e):
+                    (epochs, i) = (e, i + 1);
                     break;
                 case "--epochs":
                     problem = "--epochs needs a positive integer after it";
                     break;
-                case "--workers" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0:
-                    workers = n;
-                    i++;
+                case "--workers" when TryPositive(value, out int n):
+                    (workers, i) = (n, i + 1);
                     break;
                 case "--workers":
                     problem = "--workers needs a positive integer after it";
                     break;
+                case "--batch-size" when TryPositive(value, out int b) && b <= Trainer.Samples:
+                    (batchSize, i) = (b, i + 1);
+                    break;
+                case "--batch-size":
+                    problem = $"--batch-size needs an integer from 1 to {Trainer.Samples} (the dataset's size) after it";
+                    break;
+                case "--drop-last":
+                    dropLast = true;
+                    break;
                 case "--device" when value is "cpu" or "cuda":
-                    cudaDevice = value == "cuda";
-                    i++;
+                    (cudaDevice, i) = (value == "cuda", i + 1);
                     break;
                 case "--device":
                     problem = "--device needs cpu or cuda after it";
@@ -120,30 +184,32 @@ internal sealed record Options(
                 case "--extractor-dropout":
                     extractorDropout = true;
                     break;
-                case "--mask-log" when value is not null && !value.StartsWith('-'):
-                    maskLog = value;
-                    i++;
+                case "--mask-log" when isPath:
+                    (maskLog, i) = (value, i + 1);
                     break;
                 case "--mask-log":
                     problem = "--mask-log needs a file after it";
                     break;
-                case "--stop-after" when TryParsePoint(value, out TrainingPoint point):
-                    stopAfter = point;
-                    i++;
+                case "--stop-after" when TrainingPoint.TryParse(value, out TrainingPoint point):
+                    (stopAfter, i) = (point, i + 1);
                     break;
                 case "--stop-after":
-                    problem = "--stop-after needs EPOCH:BATCH after it (both counted from 1, e.g. 2:3)";
+                    problem = "--stop-after needs E:0, E:B or E:end after it (epochs and batches counted from 1, e.g. 2:3)";
                     break;
-                case "--checkpoint" when value is not null && !value.StartsWith('-'):
-                    checkpoint = value;
-                    i++;
+                case "--checkpoint" when isPath:
+                    (checkpoint, i) = (value, i + 1);
                     break;
                 case "--checkpoint":
                     problem = "--checkpoint needs a directory after it";
                     break;
-                case "--resume" when value is not null && !value.StartsWith('-'):
-                    resume = value;
-                    i++;
+                case "--checkpoint-every" when TryPositive(value, out int every):
+                    (checkpointEvery, i) = (every, i + 1);
+                    break;
+                case "--checkpoint-every":
+                    problem = "--checkpoint-every needs a positive number of batches after it";
+                    break;
+                case "--resume" when isPath:
+                    (resume, i) = (value, i + 1);
                     break;
                 case "--resume":
                     problem = "--resume needs a directory after it";
@@ -153,12 +219,9 @@ internal sealed record Options(
                     break;
             }
         }
-        if (problem is null && stopAfter is not null && checkpoint is null)
-            problem = "--stop-after needs --checkpoint DIR, where the checkpoint goes";
-        if (problem is null && checkpoint is not null && stopAfter is null)
-            problem = "--checkpoint needs --stop-after EPOCH:BATCH, which says when to write it";
-        if (problem is null && stopAfter is { } stop && stop.Epoch > epochs)
-            problem = $"--stop-after {stop} is after the last epoch ({epochs})";
+        var options = new Options(seed, epochs, workers, batchSize, dropLast, cudaDevice, deterministic, extractorDropout, maskLog,
+            stopAfter, checkpoint, checkpointEvery, resume);
+        problem ??= options.Problem();
         if (problem is not null)
         {
             error.WriteLine($"ReproducibleTraining: {problem}.");
@@ -168,21 +231,30 @@ internal sealed record Options(
             return null;
         }
         exitCode = 0;
-        return new Options(seed, epochs, workers, cudaDevice, deterministic, extractorDropout, maskLog, stopAfter, checkpoint, resume);
+        return options;
     }
 
-    private static bool TryParsePoint(string? text, out TrainingPoint point)
+    /// <summary>What is wrong with options that each parsed, together.</summary>
+    private string? Problem()
     {
-        point = default;
-        string[] parts = text?.Split(':') ?? [];
-        if (parts.Length != 2
-            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int epoch)
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int batch)
-            || epoch < 1 || batch < 1)
+        if (RunDirectory is null && StopAfter is not null)
+            return "--stop-after needs --checkpoint DIR, where the checkpoint goes";
+        if (RunDirectory is null && CheckpointEvery > 0)
+            return "--checkpoint-every needs --checkpoint DIR, where the checkpoints go";
+        if (CheckpointDirectory is not null && StopAfter is null && CheckpointEvery == 0)
+            return "--checkpoint needs --stop-after POINT or --checkpoint-every N, which say when to write one";
+        if (CheckpointDirectory is not null && ResumeDirectory is not null
+            && Path.GetFullPath(CheckpointDirectory).TrimEnd('/', '\\') != Path.GetFullPath(ResumeDirectory).TrimEnd('/', '\\'))
         {
-            return false;
+            return "--resume and --checkpoint name two folders: a resumed run writes its checkpoints into the folder it resumed from";
         }
-        point = new TrainingPoint(epoch, batch);
-        return true;
+        if (StopAfter is { } stop && stop.Epoch > Epochs)
+            return $"--stop-after {stop} is after the last epoch ({Epochs})";
+        if (StopAfter is { EpochEnded: false } point && point.Batch > BatchesPerEpoch)
+            return $"--stop-after {point}: an epoch has {BatchesPerEpoch} batches of {BatchSize}{(DropLast ? " with --drop-last" : "")}";
+        return null;
     }
+
+    private static bool TryPositive(string? text, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value > 0;
 }

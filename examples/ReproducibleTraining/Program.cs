@@ -1,6 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.IO.Hashing;
+using System.Linq;
 using ReproducibleBlock;
 using ReproducibleBlock.Training;
 using Spectre.Console;
@@ -8,174 +10,138 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-// dotnet run --project examples/ReproducibleTraining -c Release [-- --seed S] [--epochs E] [--workers N] [--device cpu|cuda]
-//     [--no-deterministic] [--extractor-dropout] [--mask-log FILE] [--stop-after EPOCH:BATCH --checkpoint DIR] [--resume DIR] [--help]
+// dotnet run --project examples/ReproducibleTraining -c Release [-- <options>]; --help lists them.
 Options? options = Options.Parse(args, Console.Out, Console.Error, out int exitCode);
 if (options is null)
     return exitCode;
 
-// Standard output carries three lines at the end of a finished run, "classifier-masks: ...", "data-order: ..." and
-// "weights: ...", always last. Progress and tables go to standard error, and only on an interactive terminal:
-// redirected, there are none, and two runs print the same.
+// Standard output carries four lines at the end of a finished run: "classifier-masks: ...", "data-order: ...",
+// "epoch-end: ..." and "weights: ...", always last. Messages go to standard error, and a summary per epoch only on an
+// interactive terminal: redirected, two runs print the same.
 IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 bool interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected && console.Profile.Capabilities.Interactive;
 
-int Fail(int code, string message)
+if (options.Cuda && !cuda.is_available())
+    return Fail(2, "--device cuda: CUDA is not available to TorchSharp here. Give the application a CUDA backend or run on CPU.");
+Device device = options.Cuda ? CUDA : CPU;
+bool deterministic = options.Deterministic;
+if (deterministic && !DeterministicAlgorithmsWork())
+    deterministic = false;
+// A new run numbers its checkpoints from 0: in a folder of an earlier run's, they would be the oldest (and the first deleted).
+if (options.ResumeDirectory is null && options.CheckpointDirectory is { } folder && Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
 {
-    Console.Error.WriteLine($"ReproducibleTraining: {message}");
-    return code;
+    return Fail(2, $"--checkpoint {folder}: the folder is not empty. A new run writes its checkpoints into an empty folder; "
+        + $"resume from these with --resume {folder}.");
 }
+StreamWriter? maskLog;
+try
+{
+    maskLog = options.MaskLog is null ? null : new StreamWriter(options.MaskLog, append: false) { NewLine = "\n" };
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+{
+    return Fail(2, $"--mask-log {options.MaskLog}: cannot create it: {e.Message}");
+}
+using StreamWriter? maskLogFile = maskLog; // closed when the program ends
 
-Device device;
-if (options.Cuda)
-{
-    if (!cuda.is_available())
-        return Fail(2, "--device cuda: CUDA is not available to TorchSharp here. Give the application a CUDA backend or run on CPU.");
-    device = CUDA;
-}
-else
-{
-    device = CPU;
-}
-
-// 1. Deterministic algorithms: kernels that have a deterministic implementation use it, the others throw.
-if (options.Deterministic)
-{
-    try
-    {
-        Reproducible.UseDeterministicAlgorithms();
-    }
-    catch (PlatformNotSupportedException e)
-    {
-        Console.Error.WriteLine($"ReproducibleTraining: training without deterministic algorithms: {e.Message}");
-    }
-}
-
-// A resumed run reads its checkpoint first: the seed is the checkpoint's.
-Checkpoint? checkpoint = null;
-if (options.ResumeDirectory is { } resumeDirectory)
-{
-    try
-    {
-        checkpoint = Checkpoint.Read(resumeDirectory);
-    }
-    catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentException or OverflowException)
-    {
-        return Fail(1, $"--resume {resumeDirectory}: cannot read the checkpoint: {e.Message}");
-    }
-    if (options.Seed is { } given && given != checkpoint.Snapshot.RootSeed)
-        return Fail(2, $"--seed {given} differs from the seed of the checkpoint in {resumeDirectory} ({checkpoint.Snapshot.RootSeed}).");
-    if (options.ExtractorDropout != checkpoint.ExtractorDropout)
-    {
-        return Fail(2, $"the checkpoint in {resumeDirectory} was trained {(checkpoint.ExtractorDropout ? "with" : "without")} --extractor-dropout: "
-            + "resume with the same model.");
-    }
-    if (checkpoint.Reached.Epoch > options.Epochs)
-        return Fail(2, $"the checkpoint in {resumeDirectory} is at {checkpoint.Reached}, past --epochs {options.Epochs}.");
-}
-if (options.StopAfter is { } stop)
-{
-    if (stop.Batch > Trainer.BatchesPerEpoch)
-        return Fail(2, $"--stop-after {stop}: an epoch has {Trainer.BatchesPerEpoch} batches.");
-    if (checkpoint is not null && (stop.Epoch, stop.Batch).CompareTo((checkpoint.Reached.Epoch, checkpoint.Reached.Batch)) <= 0)
-        return Fail(2, $"--stop-after {stop} is not after the checkpoint's {checkpoint.Reached}.");
-}
-
-// What the run draws, for the classifier-masks and data-order lines: from the start, or from the checkpoint's record.
-RunRecord runRecord = checkpoint?.Record ?? new RunRecord();
-StreamWriter? maskLog = null;
-if (options.MaskLog is { } maskLogPath)
-{
-    try
-    {
-        maskLog = new StreamWriter(maskLogPath, append: false) { NewLine = "\n" };
-    }
-    catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-    {
-        return Fail(2, $"--mask-log {maskLogPath}: cannot create it: {e.Message}");
-    }
-}
-using var maskLogFile = maskLog; // closed when the program ends
-runRecord.MaskLog = maskLog;
-
-// 2. One seed for everything, then blocks: the data, the model and the training each draw from a state of their own.
-long seed = checkpoint?.Snapshot.RootSeed ?? options.Seed ?? Options.DefaultSeed;
-Reproducible.SetSeed(seed, checkpoint?.Snapshot.Derivation ?? BlockDerivation.Keyed);
-
-// 3. The sampler orders each epoch and gives every sample of it a stream of its own, whatever the number of workers.
-var sampler = new ReproducibleSampler(Trainer.Samples);
+// The run owns its reproducibility: the seed, the samplers, the loop's position and every random stream. Build what
+// a checkpoint holds (the sampler, the data, the model, the optimizer), track it, resume, then loop over run.Epochs and
+// run.Batches: a checkpoint taken anywhere in the loop resumes, in a new process on any number of workers, exactly.
+// <training-recipe>
+var run = new TrainingRun(options.Seed, options.RunDirectory, deterministic) { CheckpointEvery = options.CheckpointEvery };
+ReproducibleSampler sampler = run.Sampler(Trainer.Samples); // a fresh order each epoch, a stream per sample
 using SyntheticImages data = SyntheticImages.Generate(Trainer.Samples, sampler); // block 7
-using SmallCnn model = SmallCnn.Create(device, options.ExtractorDropout); // block 1, and a block per module inside it
-model.ClassifierDropout.MaskDrawn = runRecord.AddMask;
+using SmallCnn model = SmallCnn.Create(device, options.ExtractorDropout); // block 1, and a stream per module inside it
 using SGD optimizer = optim.SGD(model.parameters(), Trainer.LearningRate, momentum: Trainer.Momentum);
-using var loader = new DataLoader(data, Trainer.BatchSize, runRecord.Recording(sampler), device: device, num_worker: options.Workers, disposeDataset: false);
+var record = new RunRecord(run, maskLog); // what the run draws, for the lines at the end
+model.ClassifierDropout.MaskDrawn = record.AddMask;
+using var loader = new DataLoader(data, options.BatchSize, record.Recording(sampler), device: device,
+    num_worker: options.Workers, drop_last: options.DropLast, disposeDataset: false);
+var settings = new RunSettings(options.BatchSize, options.DropLast, options.ExtractorDropout);
+run.Track(model).Track(optimizer)
+    .Track("settings", settings.Save, settings.Check) // refuses a checkpoint of another batch size or model
+    .Track("record", record.Save, record.Load); // the draws so far: a resumed run's lines cover the whole run
+if (options.ResumeDirectory is not null && ResumeFromCheckpoint() is int failed)
+    return failed;
 
-// 4. Resuming: the model, the optimizer and the sampler are loaded here...
-if (checkpoint is not null)
+TrainingPoint? Train()
+{
+    foreach (long epoch in run.Epochs(options.Epochs))
+    {
+        var summary = new EpochSummary((int)epoch + 1);
+        model.train();
+        if (StopsAt(new TrainingPoint(summary.Epoch, 0)))
+            return options.StopAfter;
+        foreach (Dictionary<string, Tensor> batch in run.Batches(loader))
+        {
+            summary.Add(Trainer.Step(model, optimizer, batch));
+            if (StopsAt(new TrainingPoint(summary.Epoch, (int)run.BatchInEpoch + 1)))
+                return options.StopAfter; // the last statement of the body: the checkpoint is of the point after this batch
+        }
+
+        // The end of the epoch draws from the global generator: a random validation subset.
+        using Tensor permutation = randperm(Trainer.Samples);
+        record.AddEpochEnd(permutation);
+        using (Tensor subset = permutation.narrow(0, 0, Trainer.ValidationSize))
+            summary.Validation = Trainer.Accuracy(model, data, device, subset);
+        if (interactive)
+            console.WriteLine(summary.ToString());
+        if (StopsAt(TrainingPoint.EndOf(summary.Epoch)))
+            return options.StopAfter;
+    }
+    return null;
+}
+
+bool StopsAt(TrainingPoint point)
+{
+    if (options.StopAfter != point)
+        return false;
+    run.Checkpoint(); // taken as the loop is left: after the batch's body, before the batch loop, after the epoch's body
+    return true;
+}
+// </training-recipe>
+
+// run.Resume(): from the newest checkpoint in --resume DIR. Returns the exit status when it cannot.
+int? ResumeFromCheckpoint()
 {
     try
     {
-        checkpoint.LoadInto(model, optimizer, sampler);
+        return run.Resume() ? null : Fail(1, $"--resume {options.ResumeDirectory}: the folder holds no checkpoint.");
     }
-    catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentException)
+    catch (Exception e) when (e is FormatException or InvalidDataException) // damaged, or written by another run
     {
-        return Fail(1, $"--resume {checkpoint.Directory}: cannot load the checkpoint: {e.Message}");
+        return Fail(1, $"--resume {options.ResumeDirectory}: {e.Message}");
     }
-
-    // ...and the generators' snapshot is NOT passed into Train. It was captured inside Train's block 128; Resume, called
-    // here at the top level, keeps it until block 128 is entered again (by the woven Train below) and restores it there,
-    // exactly as the stopped run left it. Train's signature does not change for resuming.
-    Reproducible.Resume(checkpoint.Snapshot);
-    Console.Error.WriteLine($"Resumed from {checkpoint.Directory} after epoch {checkpoint.Reached.Epoch}, batch {checkpoint.Reached.Batch} (seed {seed}).");
+    catch (RunSettings.MismatchException e)
+    {
+        return Fail(2, $"--resume {options.ResumeDirectory}: {e.Message}.");
+    }
 }
 
-var plan = new TrainingPlan(options.Epochs, options.StopAfter, options.CheckpointDirectory);
-TrainingOutcome outcome;
-if (interactive)
+if (run.IsResumed)
 {
-    TrainingPoint end = options.StopAfter ?? new TrainingPoint(options.Epochs, Trainer.BatchesPerEpoch);
-    static double Done(TrainingPoint point) => ((point.Epoch - 1) * Trainer.BatchesPerEpoch) + point.Batch;
-    outcome = console.Progress().AutoClear(true)
-        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-        .Start(context =>
-        {
-            ProgressTask task = context.AddTask($"seed {seed}, {options.Workers} worker(s)", maxValue: Done(end));
-            task.Value = checkpoint is null ? 0 : Done(checkpoint.Reached);
-            return Trainer.Train(model, optimizer, loader, sampler, runRecord, plan, (point, meanLoss) =>
-            {
-                task.Description = $"epoch {point.Epoch}, batch {point.Batch}: loss {meanLoss:0.0000}";
-                task.Value = Done(point);
-            });
-        });
+    TrainingPoint resumed = record.Resumed;
+    if (resumed.Epoch > options.Epochs)
+        return Fail(2, $"the checkpoint {run.LastCheckpoint} is at {resumed}, past --epochs {options.Epochs}.");
+    if (options.StopAfter is { } stop && stop.CompareTo(resumed) <= 0)
+        return Fail(2, $"--stop-after {stop} is not after the checkpoint's point, {resumed}.");
+    Console.Error.WriteLine($"Resumed from {run.LastCheckpoint}, {resumed.Describe()} (seed {run.Seed}).");
 }
-else
-{
-    outcome = Trainer.Train(model, optimizer, loader, sampler, runRecord, plan);
-}
-if (Reproducible.IsResumePending)
-    return Fail(1, "the checkpoint's generator snapshot was never applied (block 128 was not entered again).");
 
-if (interactive)
+if (Train() is { } stoppedAt)
 {
-    var table = new Table().Title($"seed {seed}, {options.Workers} worker(s), device {device.type}")
-        .AddColumn("epoch").AddColumn("batches trained").AddColumn("mean loss").AddColumn("accuracy (augmented)");
-    foreach (EpochSummary epoch in outcome.Epochs)
-        table.AddRow(epoch.Epoch.ToString(), epoch.Batches.ToString(), epoch.MeanLoss.ToString("0.0000"), epoch.Accuracy.ToString("P1"));
-    console.Write(table);
-}
-if (outcome.StoppedAt is { } stoppedAt)
-{
-    Console.Error.WriteLine($"Stopped after epoch {stoppedAt.Epoch}, batch {stoppedAt.Batch}; checkpoint written to {options.CheckpointDirectory}.");
+    Console.Error.WriteLine($"Stopped {stoppedAt.Describe()}; checkpoint written to {run.LastCheckpoint}.");
     return 0;
 }
 if (interactive)
     console.MarkupLineInterpolated($"Accuracy on the un-augmented images: [bold]{Trainer.Accuracy(model, data, device):P1}[/]");
 
 // What the run drew, over the whole run (a resumed run's record started from the checkpoint's): XXH64 (seed 0) of every
-// classifier dropout mask's bytes (one byte per element, 1 = kept, 0 = dropped, row-major; RunRecord) and of every
-// epoch's sample order (int64 little-endian indices as the sampler handed them out, epoch after epoch).
-Console.Out.WriteLine($"classifier-masks: {runRecord.MasksHash:x16}");
-Console.Out.WriteLine($"data-order: {runRecord.OrderHash:x16}");
+// classifier dropout mask's bytes (one byte per element, 1 = kept, 0 = dropped, row-major), of every epoch's sample
+// order and of every permutation the end-of-epoch step drew (int64 little-endian indices); see RunRecord.
+Console.Out.WriteLine($"classifier-masks: {record.MasksHash:x16}");
+Console.Out.WriteLine($"data-order: {record.OrderHash:x16}");
+Console.Out.WriteLine($"epoch-end: {record.EpochEndHash:x16}");
 
 // The result: XXH64 (seed 0) of every parameter's raw bytes, in named_parameters() order. Always the last line.
 var hash = new XxHash64(0);
@@ -186,3 +152,23 @@ foreach ((string _, Parameter parameter) in model.named_parameters())
 }
 Console.Out.WriteLine($"weights: {hash.GetCurrentHashAsUInt64():x16}");
 return 0;
+
+static int Fail(int code, string message)
+{
+    Console.Error.WriteLine($"ReproducibleTraining: {message}");
+    return code;
+}
+
+static bool DeterministicAlgorithmsWork()
+{
+    try
+    {
+        Reproducible.UseDeterministicAlgorithms(); // kernels with a deterministic implementation use it, the others throw
+        return true;
+    }
+    catch (PlatformNotSupportedException e)
+    {
+        Console.Error.WriteLine($"ReproducibleTraining: training without deterministic algorithms: {e.Message}");
+        return false;
+    }
+}

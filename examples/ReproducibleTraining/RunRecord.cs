@@ -10,57 +10,44 @@ using static TorchSharp.torch;
 namespace ReproducibleBlock.Training;
 
 /// <summary>
-/// What the run drew that the contract tests compare between runs: every dropout mask of the classifier and every
-/// epoch's sample order, as bytes, from the first batch of the run (a resumed run starts from the checkpoint's bytes).
+/// What the run drew, which the contract tests compare between runs: every dropout mask of the classifier, every epoch's
+/// sample order and every draw of the end-of-epoch step, as bytes, from the start of the run. It is part of every
+/// checkpoint (<see cref="Save"/>, <see cref="Load"/>, tracked by the <see cref="TrainingRun"/>), so a resumed run's
+/// lines cover the whole run too.
 /// </summary>
 /// <remarks>
 /// <para>
-/// The bytes, which the <c>classifier-masks:</c> and <c>data-order:</c> lines hash with XXH64 (seed 0):
+/// The bytes, which the <c>classifier-masks:</c>, <c>data-order:</c> and <c>epoch-end:</c> lines hash with XXH64 (seed 0):
 /// </para>
 /// <list type="bullet">
 /// <item>A mask: one byte per element, 1 where the element was kept and 0 where it was dropped, in row-major order
 /// (a batch of 32 gives 32 × 144 = 4,608 bytes). The masks follow each other in the order they were drawn.</item>
 /// <item>The data order: each sample index as the sampler handed it to the DataLoader, an int64 little-endian, epoch
-/// after epoch (192 indices, 1,536 bytes, per epoch).</item>
+/// after epoch.</item>
+/// <item>The end-of-epoch draws: each epoch's permutation of the sample indices (an int64 little-endian each).</item>
 /// </list>
 /// <para>
-/// XxHash64 has no state that can be saved, so a checkpoint carries the bytes themselves (<see cref="Write"/>,
-/// <see cref="Read"/>): about 88 KB for a whole run of 3 epochs here (83 KB of masks). A long run would hash one
-/// hash per epoch instead, and keep only those.
+/// XxHash64 has no state that can be saved, so a checkpoint carries the bytes themselves: about 100 KB for a whole
+/// run of 3 epochs here. A long run would hash one hash per epoch instead, and keep only those.
 /// </para>
 /// </remarks>
-internal sealed class RunRecord
+/// <param name="run">The run, whose position names each line of the mask log.</param>
+/// <param name="maskLog">Where <c>--mask-log</c> writes a line per mask (<c>EPOCH:BATCH</c>, a space, the mask's XXH64), or null.</param>
+internal sealed class RunRecord(TrainingRun run, TextWriter? maskLog)
 {
-    /// <summary>Mask bytes per sample trained: the classifier's dropout sees <see cref="Classifier.InputFeatures"/> values per sample.</summary>
-    public const int MaskBytesPerSample = Classifier.InputFeatures;
+    private MemoryStream _masks = new(), _order = new(), _epochEnds = new();
+    private int _epochsEnded;
 
-    private const string MasksFile = "classifier-masks.bin", OrderFile = "data-order.bin";
+    /// <summary>Where the checkpoint this run resumed from was taken; 1:0 for a run from the start.</summary>
+    public TrainingPoint Resumed { get; private set; } = new(1, 0);
 
-    private readonly MemoryStream _masks = new();
-    private readonly MemoryStream _order = new();
+    public ulong MasksHash => Hash(_masks);
 
-    /// <summary>An empty record, for a run from the start.</summary>
-    public RunRecord()
-    {
-    }
+    public ulong OrderHash => Hash(_order);
 
-    private RunRecord(byte[] masks, byte[] order)
-    {
-        _masks.Write(masks);
-        _order.Write(order);
-    }
+    public ulong EpochEndHash => Hash(_epochEnds);
 
-    /// <summary>Where <c>--mask-log</c> writes a line per mask (<c>EPOCH:BATCH</c>, a space, the mask's XXH64), or null.</summary>
-    public TextWriter? MaskLog { get; set; }
-
-    /// <summary>The batch being trained, for the mask log's lines; the trainer sets it before each step.</summary>
-    public TrainingPoint Step { get; set; }
-
-    /// <summary>XXH64 (seed 0) of every mask's bytes so far.</summary>
-    public ulong MasksHash => XxHash64.HashToUInt64(_masks.GetBuffer().AsSpan(0, (int)_masks.Length));
-
-    /// <summary>XXH64 (seed 0) of every index the sampler handed out so far, as int64 little-endian.</summary>
-    public ulong OrderHash => XxHash64.HashToUInt64(_order.GetBuffer().AsSpan(0, (int)_order.Length));
+    private static ulong Hash(MemoryStream bytes) => XxHash64.HashToUInt64(bytes.GetBuffer().AsSpan(0, (int)bytes.Length));
 
     /// <summary>Records a mask drawn by the classifier's <see cref="RecordedDropout"/> (1 kept, 0 dropped), and logs its hash.</summary>
     public void AddMask(Tensor mask)
@@ -68,98 +55,111 @@ internal sealed class RunRecord
         using Tensor bytes = mask.to_type(ScalarType.Byte).cpu().contiguous();
         ReadOnlySpan<byte> span = bytes.bytes;
         _masks.Write(span);
-        MaskLog?.Write($"{Step} {XxHash64.HashToUInt64(span):x16}\n");
+        maskLog?.Write($"{run.Epoch + 1}:{run.BatchInEpoch + 1} {XxHash64.HashToUInt64(span):x16}\n");
     }
 
-    /// <summary>Records one index handed to the DataLoader.</summary>
-    public void AddIndex(long index)
+    /// <summary>Records what the end-of-epoch step drew: a permutation of the sample indices.</summary>
+    public void AddEpochEnd(Tensor permutation)
+    {
+        foreach (long index in permutation.data<long>())
+            Append(_epochEnds, index);
+        _epochsEnded++;
+    }
+
+    private static void Append(MemoryStream stream, long value)
     {
         Span<byte> bytes = stackalloc byte[sizeof(long)];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, index);
-        _order.Write(bytes);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, value);
+        stream.Write(bytes);
     }
 
     /// <summary>The sampler as the DataLoader's shuffler, recording each index it hands out.</summary>
     public IEnumerable<long> Recording(ReproducibleSampler sampler) => new RecordedOrder(sampler, this);
 
-    /// <summary>Writes the bytes so far into a checkpoint directory, each file followed by its XXH64 as a checksum.</summary>
-    public void Write(string directory)
+    /// <summary>The point of the run now, as a checkpoint taken now records it.</summary>
+    private TrainingPoint Now()
     {
-        WriteChecked(Path.Combine(directory, MasksFile), _masks);
-        WriteChecked(Path.Combine(directory, OrderFile), _order);
+        int epoch = (int)run.Epoch + 1;
+        return _epochsEnded == epoch ? TrainingPoint.EndOf(epoch) : new TrainingPoint(epoch, (int)run.BatchInEpoch);
+    }
 
-        static void WriteChecked(string path, MemoryStream content)
+    /// <summary>The record's bytes, for a checkpoint: the point it is taken at, then the three records.</summary>
+    public byte[] Save()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
         {
-            ReadOnlySpan<byte> bytes = content.GetBuffer().AsSpan(0, (int)content.Length);
-            Span<byte> checksum = stackalloc byte[sizeof(ulong)];
-            BinaryPrimitives.WriteUInt64LittleEndian(checksum, XxHash64.HashToUInt64(bytes));
-            using FileStream file = File.Create(path);
-            file.Write(bytes);
-            file.Write(checksum);
+            TrainingPoint now = Now();
+            writer.Write(now.Epoch);
+            writer.Write(now.Batch);
+            writer.Write(now.EpochEnded);
+            writer.Write(_epochsEnded);
+            foreach (MemoryStream bytes in new[] { _masks, _order, _epochEnds })
+            {
+                writer.Write(bytes.Length);
+                writer.Write(bytes.GetBuffer(), 0, (int)bytes.Length);
+            }
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>Puts back what <see cref="Save"/> wrote (the checkpoint is checksummed as a whole by the run).</summary>
+    /// <exception cref="FormatException">The bytes are not a record this example writes.</exception>
+    public void Load(byte[] saved)
+    {
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(saved));
+            Resumed = new TrainingPoint(reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean());
+            _epochsEnded = reader.ReadInt32();
+            (_masks, _order, _epochEnds) = (Read(reader), Read(reader), Read(reader));
+            if (reader.BaseStream.Position != saved.Length)
+                throw new FormatException("the run's record has bytes after its end.");
+        }
+        catch (EndOfStreamException)
+        {
+            throw new FormatException("the run's record in the checkpoint ends too soon.");
+        }
+
+        static MemoryStream Read(BinaryReader reader)
+        {
+            long length = reader.ReadInt64();
+            if (length < 0 || length > reader.BaseStream.Length - reader.BaseStream.Position)
+                throw new FormatException("the run's record in the checkpoint announces more bytes than it holds.");
+            var stream = new MemoryStream();
+            stream.Write(reader.ReadBytes((int)length));
+            return stream;
         }
     }
 
     /// <summary>
-    /// Reads what <see cref="Write"/> wrote, for a run that had trained <paramref name="samplesTrained"/> samples, and
-    /// checks it: the checksums, the lengths, mask bytes of 0 or 1, and every epoch's order a permutation of the indices
-    /// (the last, unfinished one, distinct indices).
-    /// </summary>
-    /// <exception cref="IOException">A file is missing or unreadable.</exception>
-    /// <exception cref="FormatException">A file is damaged or does not fit the point reached.</exception>
-    public static RunRecord Read(string directory, long samplesTrained)
-    {
-        byte[] masks = ReadChecked(directory, MasksFile, samplesTrained * MaskBytesPerSample);
-        foreach (byte value in masks)
-        {
-            if (value > 1)
-                throw new FormatException($"{MasksFile} in {directory} holds a mask byte of {value}; mask bytes are 0 or 1.");
-        }
-
-        byte[] order = ReadChecked(directory, OrderFile, samplesTrained * sizeof(long));
-        var seen = new bool[Trainer.Samples];
-        for (int i = 0; i < samplesTrained; i++)
-        {
-            if (i % Trainer.Samples == 0)
-                Array.Clear(seen);
-            long index = BinaryPrimitives.ReadInt64LittleEndian(order.AsSpan(i * sizeof(long)));
-            if (index < 0 || index >= Trainer.Samples || seen[index])
-                throw new FormatException($"{OrderFile} in {directory}: epoch {(i / Trainer.Samples) + 1} is not an order of the {Trainer.Samples} sample indices.");
-            seen[index] = true;
-        }
-        return new RunRecord(masks, order);
-
-        static byte[] ReadChecked(string directory, string name, long expectedLength)
-        {
-            byte[] file = File.ReadAllBytes(Path.Combine(directory, name));
-            if (file.LongLength != expectedLength + sizeof(ulong))
-                throw new FormatException($"{name} in {directory} has {file.Length} bytes; the point reached needs {expectedLength} and an 8-byte checksum.");
-            byte[] content = file[..^sizeof(ulong)];
-            if (XxHash64.HashToUInt64(content) != BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(file.Length - sizeof(ulong))))
-                throw new FormatException($"{name} in {directory} does not match its checksum: the file was damaged.");
-            return content;
-        }
-    }
-
-    /// <summary>
-    /// Hands out the sampler's indices and records each. <see cref="GetEnumerator"/> enumerates the sampler at once
-    /// (which starts its epoch) so that the epoch starts exactly where it would without this wrapper.
+    /// Hands out the sampler's indices and records each. It forwards every call to the sampler's enumerator, Dispose
+    /// included, and nothing else: an iterator (<c>yield return</c> inside <c>using</c>) would end the sampler's epoch when
+    /// its last index is taken, before the DataLoader has loaded the last batch, and the sampler would refuse that batch.
     /// </summary>
     private sealed class RecordedOrder(ReproducibleSampler sampler, RunRecord record) : IEnumerable<long>
     {
-        public IEnumerator<long> GetEnumerator() => Record(sampler.GetEnumerator());
+        public IEnumerator<long> GetEnumerator() => new Enumerator(sampler.GetEnumerator(), record);
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-        private IEnumerator<long> Record(IEnumerator<long> order)
+        private sealed class Enumerator(IEnumerator<long> order, RunRecord record) : IEnumerator<long>
         {
-            using (order)
+            public long Current => order.Current;
+
+            object IEnumerator.Current => Current;
+
+            public bool MoveNext()
             {
-                while (order.MoveNext())
-                {
-                    record.AddIndex(order.Current);
-                    yield return order.Current;
-                }
+                if (!order.MoveNext())
+                    return false;
+                Append(record._order, order.Current);
+                return true;
             }
+
+            public void Reset() => order.Reset();
+
+            public void Dispose() => order.Dispose();
         }
     }
 }
