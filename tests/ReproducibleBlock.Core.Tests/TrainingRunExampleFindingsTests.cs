@@ -8,9 +8,8 @@ using static TorchSharp.torch;
 namespace ReproducibleBlock.Tests;
 
 /// <summary>
-/// What rewriting examples/ReproducibleTraining on <see cref="TrainingRun"/> found in the library: each test shows one
-/// defect and fails until it is fixed (they are ignored meanwhile; remove the Ignore with the fix). The example works
-/// around each, as its comments say.
+/// What rewriting examples/ReproducibleTraining on <see cref="TrainingRun"/> found in the library: each test showed one
+/// defect and failed until it was fixed.
 /// </summary>
 [TestClass]
 public sealed class TrainingRunExampleFindingsTests : RuntimeTest
@@ -31,7 +30,6 @@ public sealed class TrainingRunExampleFindingsTests : RuntimeTest
     /// is refused, naming the folder's other checkpoints). The example refuses a --checkpoint folder that is not empty.
     /// </summary>
     [TestMethod]
-    [Ignore("library defect: a run that does not resume deletes its own first checkpoint in a folder holding an earlier run's checkpoints (CheckpointStore.Write keeps the highest sequence numbers, and a fresh run starts at 0)")]
     public void AFreshRunInAFolderWithAnEarlierRunsCheckpoints_KeepsItsOwnCheckpoint()
     {
         var earlier = new TrainingRun(seed: 5, _folder, deterministic: false);
@@ -61,7 +59,6 @@ public sealed class TrainingRunExampleFindingsTests : RuntimeTest
     /// exception naming the checkpoint's epoch and the count. The example refuses a checkpoint past --epochs itself.
     /// </summary>
     [TestMethod]
-    [Ignore("library defect: Epochs(count) with count at or below a resumed mid-epoch checkpoint's epoch runs nothing, silently, and leaves the checkpoint's generators unapplied")]
     public void AResumedRunWithFewerEpochsThanItsCheckpoint_IsRefused()
     {
         var run = new TrainingRun(seed: 5, _folder, deterministic: false);
@@ -108,7 +105,6 @@ public sealed class TrainingRunExampleFindingsTests : RuntimeTest
     /// enumerator's calls one by one instead.
     /// </summary>
     [TestMethod]
-    [Ignore("library defect: a LINQ/iterator wrapper around the sampler as the DataLoader's shuffler fails on a short last batch, with a message that blames the DataLoader's order")]
     public void ASamplerWrappedInLinq_LoadsAShortLastBatch()
     {
         Reproducible.SetSeed(5);
