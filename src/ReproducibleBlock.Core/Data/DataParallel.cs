@@ -76,7 +76,7 @@ public sealed class DataParallel
                 return null;
             }
         }
-        set => s_current = value;
+        set => s_current = value is { WorldSize: > 1 } ? value : null;
     }
 
     private static DataParallel? s_current;

@@ -92,6 +92,16 @@ public sealed class ReproducibleEnvironment
     /// <summary>The derivation given to <see cref="Reproducible.SetSeed"/>; null before it.</summary>
     public BlockDerivation? Derivation { get; internal init; }
 
+    /// <summary>
+    /// This process's rank among several training one model, as a <see cref="TrainingRun"/> or
+    /// <see cref="ReproducibleSampler.ForRank"/> was told (or the launcher's <c>RANK</c>); null for one process. Recorded,
+    /// not compared: a run resumes on another rank, and another world size.
+    /// </summary>
+    public int? Rank { get; internal init; }
+
+    /// <summary>How many processes train the model (see <see cref="Rank"/>); null for one process.</summary>
+    public int? WorldSize { get; internal init; }
+
     internal ReproducibleEnvironment()
     {
     }
@@ -140,6 +150,8 @@ public sealed class ReproducibleEnvironment
             AllowTf32CuDnn = Try(() => (bool?)torch.backends.cudnn.allow_tf32),
             RootSeed = rootSeed,
             Derivation = derivation,
+            Rank = DataParallel.Current?.Rank,
+            WorldSize = DataParallel.Current?.WorldSize,
         };
     }
 
@@ -254,6 +266,8 @@ public sealed class ReproducibleEnvironment
         if (CudaDeviceNames is not null) yield return (nameof(CudaDeviceNames), CudaDeviceNames);
         if (RootSeed is { } seed) yield return (nameof(RootSeed), Text(seed));
         if (Derivation is { } derivation) yield return (nameof(Derivation), derivation.ToString());
+        if (Rank is { } rank) yield return (nameof(Rank), Text(rank));
+        if (WorldSize is { } worldSize) yield return (nameof(WorldSize), Text(worldSize));
     }
 
     /// <summary>The record from <see cref="ToPairs"/>'s pairs; names it does not know are ignored (a later version's).</summary>
@@ -289,6 +303,8 @@ public sealed class ReproducibleEnvironment
                 CudaDeviceNames = Get(nameof(CudaDeviceNames)),
                 RootSeed = Get(nameof(RootSeed)) is { } seed ? long.Parse(seed, NumberStyles.Integer, CultureInfo.InvariantCulture) : null,
                 Derivation = Get(nameof(Derivation)) is { } derivation ? ParseDerivation(derivation) : null,
+                Rank = Get(nameof(Rank)) is { } rank ? int.Parse(rank, NumberStyles.None, CultureInfo.InvariantCulture) : null,
+                WorldSize = Get(nameof(WorldSize)) is { } worldSize ? int.Parse(worldSize, NumberStyles.None, CultureInfo.InvariantCulture) : null,
             };
         }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
