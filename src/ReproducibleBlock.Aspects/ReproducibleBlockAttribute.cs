@@ -71,6 +71,26 @@ public sealed class ReproducibleBlockAttribute : Attribute
     /// <c>forward</c> override (where <see cref="ContinuingBlockAttribute"/> is usually what is wanted).
     /// </summary>
     public bool RepeatsEachCall { get; set; }
+
+    /// <summary>
+    /// For a constructor's block (the attribute on a class or a constructor): when true (the default), each part the
+    /// constructor builds draws in a block of its own, so what one part draws does not depend on what the others drew.
+    /// Set it to false to have the whole constructor draw in its one block, as in 0.2. Ignored on methods.
+    /// </summary>
+    /// <remarks>
+    /// The parts are the values the constructor stores in the instance's fields and properties (keyed by the member's
+    /// name), the values it registers with <c>register_module("name", ...)</c> (keyed by that name), and every other call
+    /// it makes (keyed by the callee's name and how many calls of that name came before it in the same constructor
+    /// call). Calls into the .NET base library that cannot run user code (<c>List&lt;T&gt;.Add</c>, string formatting,
+    /// tuple constructors) are not parts. So a conv layer added to <c>features = Sequential(...)</c> leaves every weight
+    /// of <c>classifier = Sequential(...)</c> as it was, and a block added in one of four <c>MakeLayer(...)</c> calls
+    /// leaves the blocks of the other three as they were. What still shifts: a new call of a callee inserted before
+    /// another call of the same callee in the same constructor, and a layer inserted before others inside one part.
+    /// With false, the module's TorchSharp dropouts also draw from the module's own continuing stream, as in 0.2,
+    /// instead of streams keyed by their path in the module.
+    /// Read by reflection, the property says only what was written (false when it was not).
+    /// </remarks>
+    public bool IsolateParts { get; set; }
 }
 
 /// <summary>
@@ -123,16 +143,28 @@ public sealed class ReproducibleConstructorsAttribute : Attribute
     public bool RestoreOnExit { get; set; } = true;
 
     /// <summary>
-    /// When true, every override of a method named <c>forward</c> in those types also runs in the instance's
-    /// continuing block (as with <see cref="ContinuingBlockAttribute"/>): each module instance draws from a stream of its
-    /// own that continues from call to call, so adding dropout to one module never changes another's masks.
+    /// When true (the default from 0.3), every override of a method named <c>forward</c> in those types also runs in
+    /// the instance's continuing block (as with <see cref="ContinuingBlockAttribute"/>): each module instance draws from
+    /// a stream of its own that continues from call to call, so adding dropout to one module never changes another's
+    /// masks. Set it to false to leave <c>forward</c> unwoven (the default before 0.3): every module's draws then come
+    /// from one interleaved stream.
     /// </summary>
     /// <remarks>
-    /// Only the project's own modules are woven: a library module (such as TorchSharp's <c>Dropout</c>) used inside one
-    /// of them draws from the stream of the module that calls it. A <c>forward</c> with its own
-    /// <see cref="ReproducibleBlockAttribute"/> or <see cref="NoReproducibleBlockAttribute"/> keeps that.
+    /// Only the project's own modules are woven. TorchSharp's own random modules (such as <c>Dropout</c>) in a woven
+    /// module's tree draw from streams keyed by their path under it (<c>classifier.2</c>), whether they are reached
+    /// through a container's <c>forward</c> or called directly from a woven <c>forward</c> (unless
+    /// <see cref="IsolateParts"/> is false: then from the stream of the woven module around them). A <c>forward</c>
+    /// with its own <see cref="ReproducibleBlockAttribute"/> or <see cref="NoReproducibleBlockAttribute"/> keeps that.
     /// </remarks>
-    public bool ContinuingForward { get; set; }
+    public bool ContinuingForward { get; set; } = true;
+
+    /// <summary>
+    /// When true (the default from 0.3), each part a woven constructor builds draws in a block of its own, keyed by
+    /// where it is built (see <see cref="ReproducibleBlockAttribute.IsolateParts"/>), and TorchSharp's random modules
+    /// in the module's tree draw masks from streams keyed by their path. Set it to false to keep the streams of 0.2:
+    /// the whole constructor draws in its one block, and those modules draw from the module's own stream.
+    /// </summary>
+    public bool IsolateParts { get; set; } = true;
 }
 
 /// <summary>

@@ -62,6 +62,17 @@ public static class WovenCode
     }
 
     /// <summary>
+    /// As <see cref="RegisterStream"/>, for a constructor woven with <c>IsolateParts = false</c>: TorchSharp's random
+    /// modules in <paramref name="owner"/>'s tree get no streams keyed by their path, and draw in the stream of the woven
+    /// module that calls them, as in 0.2.
+    /// </summary>
+    public static void RegisterStreamWithoutPaths(object owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        State.BlockRuntime.Shared.RegisterStream(owner, pathStreams: false);
+    }
+
+    /// <summary>
     /// Enters a site of the woven constructor being run: a call, named by its callee, drawn in a block of its own keyed
     /// by that name and how many calls of it came before in the same constructor call.
     /// </summary>

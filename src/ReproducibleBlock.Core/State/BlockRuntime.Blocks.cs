@@ -135,7 +135,12 @@ internal sealed partial class BlockRuntime
     private static string StreamSegment(ulong key) => "~" + key.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Gives <paramref name="owner"/>, built inside its woven constructor's block, the stream of that construction path.</summary>
-    public void RegisterStream(object owner)
+    /// <param name="owner">The instance being built.</param>
+    /// <param name="pathStreams">
+    /// Whether TorchSharp's random modules in its tree get streams keyed by their path (see <see cref="ModuleStreams"/>);
+    /// false for a constructor woven with <c>IsolateParts = false</c>, whose modules draw in the owner's stream as in 0.2.
+    /// </param>
+    public void RegisterStream(object owner, bool pathStreams = true)
     {
         lock (_gate)
         {
@@ -143,7 +148,7 @@ internal sealed partial class BlockRuntime
                 return;
             CheckSameFlow($"Registering the stream of a {owner.GetType().Name}");
             ContinuingStream stream = _streams.Claim(owner, _stack.PathOf(_stack.Depth - 1), _stack.Top.Key, registered: true);
-            if (owner is TorchSharp.torch.nn.Module module)
+            if (pathStreams && owner is TorchSharp.torch.nn.Module module)
                 RegisterRandomModules(module, stream);
         }
     }
