@@ -21,11 +21,19 @@ namespace ReproducibleBlock.Weaving;
 /// that chains to another woven constructor of its type through this(...) tells it not to enter a second block. A
 /// class's constructor that entered its block registers the new instance's stream before leaving it
 /// (<c>if (scope != null) WovenCode.RegisterStream(this);</c> on every normal return), so the instance's continuing
-/// block is keyed by its construction path.
+/// block is keyed by its construction path. Inside the body, a class constructor's parts get sites
+/// (<see cref="ConstructorSites"/>) and a continuing method's calls of other modules' forward are wrapped
+/// (<see cref="ModuleCalls"/>).
 /// </summary>
 internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<MethodDefinition> wovenConstructors)
 {
     private readonly MethodDefinition _method = target.Method;
+
+    /// <summary>How many sites (<see cref="ConstructorSites"/>) were woven into the body.</summary>
+    public int Sites { get; private set; }
+
+    /// <summary>How many calls of other modules' forward (<see cref="Weaving.ModuleCalls"/>) were wrapped in the body.</summary>
+    public int ModuleCalls { get; private set; }
 
     public void Weave()
     {
@@ -44,6 +52,13 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
         MethodBody body = _method.Body;
         body.SimplifyMacros();
         ILProcessor il = body.GetILProcessor();
+
+        // Inside the body, before it is wrapped: the parts of a constructor, the module calls of a continuing method.
+        if (target.HasSites)
+            Sites = new ConstructorSites(weaver, _method).Weave(il);
+        else if (target.Kind == BlockKind.Continuing)
+            ModuleCalls = new ModuleCalls(weaver, _method).Weave(il);
+
         Instruction originalFirst = body.Instructions[0];
         SequencePoint? firstPoint = _method.FirstVisiblePoint();
         bool initLocals = body.InitLocals || !_method.SkipsLocalsInit();
@@ -86,7 +101,7 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
                 ret.OpCode = OpCodes.Ldloc;
                 ret.Operand = scope;
                 il.InsertAfter(ret, leave);
-                il.InsertAfter(ret, il.Create(OpCodes.Call, weaver.RegisterStreamMethod));
+                il.InsertAfter(ret, il.Create(OpCodes.Call, target.IsolateParts ? weaver.RegisterStreamMethod : weaver.RegisterStreamWithoutPathsMethod));
                 il.InsertAfter(ret, il.Create(OpCodes.Ldarg_0));
                 il.InsertAfter(ret, il.Create(OpCodes.Brfalse, leave));
             }
@@ -197,15 +212,9 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
         Dictionary<Instruction, Instruction?> receivers = StackProducers.ReceiversOf(_method.Body, calls);
         foreach (Instruction call in calls)
         {
-            if (receivers[call] is not { } receiver || !IsLoadOfThis(receiver))
+            if (!receivers[call].IsLoadOfThis(_method))
                 continue;
-            var chained = il.Create(OpCodes.Call, (MethodReference)call.Operand);
-            call.Operand = weaver.ChainingToWovenConstructorMethod;
-            il.InsertAfter(call, chained);
+            il.InsertBeforeKeepingBranches(call, il.Create(OpCodes.Call, weaver.ChainingToWovenConstructorMethod));
         }
     }
-
-    private bool IsLoadOfThis(Instruction instruction) =>
-        instruction.OpCode == OpCodes.Ldarg_0
-        || (instruction.OpCode == OpCodes.Ldarg && instruction.Operand is ParameterDefinition p && p == _method.Body.ThisParameter);
 }

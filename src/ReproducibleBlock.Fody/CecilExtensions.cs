@@ -195,6 +195,85 @@ internal static class CecilExtensions
     private static string Signature(MethodDefinition method, IEnumerable<ParameterDefinition> parameters, System.Func<GenericParameter, string> genericParameter) =>
         SeedNames.TypeName(method.ReturnType, genericParameter) + "(" + string.Join(",", parameters.Select(p => SeedNames.TypeName(p.ParameterType, genericParameter))) + ")";
 
+    /// <summary>Whether <paramref name="instruction"/> loads <c>this</c> of <paramref name="method"/> (after SimplifyMacros, <c>ldarg</c> of its this parameter).</summary>
+    public static bool IsLoadOfThis(this Instruction? instruction, MethodDefinition method) =>
+        instruction is not null && method.HasThis
+        && (instruction.OpCode == OpCodes.Ldarg_0
+            || (instruction.OpCode == OpCodes.Ldarg && instruction.Operand is ParameterDefinition p && p == method.Body.ThisParameter));
+
+    /// <summary>
+    /// Whether <paramref name="type"/> is TorchSharp's <c>torch.nn.Module</c> or derives from it. A base type that cannot
+    /// be resolved ends the walk (false).
+    /// </summary>
+    public static bool IsTorchModule(this TypeReference type)
+    {
+        for (TypeDefinition? current = type.Resolve(); current is not null; current = current.BaseType?.Resolve())
+        {
+            if (current.FullName == "TorchSharp.torch/nn/Module" && current.Module.Assembly.Name.Name == "TorchSharp")
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A parameter type of <paramref name="callee"/> as seen at the call: the generic parameters of its declaring type and
+    /// of itself replaced by the arguments the call gives them (<c>!0</c> of <c>Module`2&lt;Tensor, Tensor&gt;::forward</c>
+    /// is <c>Tensor</c>).
+    /// </summary>
+    public static TypeReference ResolveParameterType(this MethodReference callee, TypeReference type)
+    {
+        switch (type)
+        {
+            case GenericParameter { Type: GenericParameterType.Type } parameter when callee.DeclaringType is GenericInstanceType declaring:
+                return declaring.GenericArguments[parameter.Position];
+            case GenericParameter { Type: GenericParameterType.Method } parameter when callee is GenericInstanceMethod generic:
+                return generic.GenericArguments[parameter.Position];
+            case ByReferenceType byReference:
+                return new ByReferenceType(callee.ResolveParameterType(byReference.ElementType));
+            case ArrayType array:
+                return new ArrayType(callee.ResolveParameterType(array.ElementType), array.Rank);
+            case GenericInstanceType instance:
+                var resolved = new GenericInstanceType(instance.ElementType);
+                foreach (TypeReference argument in instance.GenericArguments)
+                    resolved.GenericArguments.Add(callee.ResolveParameterType(argument));
+                return resolved;
+            default:
+                return type;
+        }
+    }
+
+    /// <summary>Where a call starts: its first prefix (<c>constrained.</c>, <c>tail.</c>), which must stay right before it, or the call itself.</summary>
+    public static Instruction PrefixStart(this Instruction call)
+    {
+        Instruction start = call;
+        while (start.Previous is { OpCode.OpCodeType: OpCodeType.Prefix } prefix)
+            start = prefix;
+        return start;
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="code"/> before <paramref name="target"/> so that every branch to <paramref name="target"/>,
+    /// every exception handler bound and sequence point starting there, goes through the inserted code: the first new
+    /// instruction takes the target's place (the same object, its opcode and operand replaced), the rest follow it, and
+    /// the target's own opcode and operand move to a new instruction after them.
+    /// </summary>
+    /// <returns>The instruction that now does what <paramref name="target"/> did.</returns>
+    public static Instruction InsertBeforeKeepingBranches(this ILProcessor il, Instruction target, params Instruction[] code)
+    {
+        Instruction moved = Instruction.Create(OpCodes.Nop);
+        moved.OpCode = target.OpCode;
+        moved.Operand = target.Operand;
+        target.OpCode = code[0].OpCode;
+        target.Operand = code[0].Operand;
+        Instruction last = target;
+        foreach (Instruction instruction in code.Skip(1).Append(moved))
+        {
+            il.InsertAfter(last, instruction);
+            last = instruction;
+        }
+        return moved;
+    }
+
     public static bool IsCompilerGenerated(this ICustomAttributeProvider provider) =>
         provider.HasCustomAttributes && provider.CustomAttributes.Any(a => a.AttributeType.FullName == "System.Runtime.CompilerServices.CompilerGeneratedAttribute");
 

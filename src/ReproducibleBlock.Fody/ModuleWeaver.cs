@@ -25,10 +25,16 @@ public sealed partial class ModuleWeaver : BaseModuleWeaver
         if (_reportedErrors)
             return;
         var wovenConstructors = new HashSet<Mono.Cecil.MethodDefinition>(targets.Where(t => t.IsConstructor).Select(t => t.Method));
+        int sites = 0, moduleCalls = 0;
         foreach (WeaveTarget target in targets)
-            new BlockWeaver(this, target, wovenConstructors).Weave();
+        {
+            var weaver = new BlockWeaver(this, target, wovenConstructors);
+            weaver.Weave();
+            sites += weaver.Sites;
+            moduleCalls += weaver.ModuleCalls;
+        }
         MarkAssemblyWoven();
-        WriteInfo($"ReproducibleBlock: wove {targets.Count} block(s).");
+        WriteInfo($"ReproducibleBlock: wove {targets.Count} block(s). Constructor sites: {sites}; module calls in continuing blocks: {moduleCalls}.");
     }
 
     public override IEnumerable<string> GetAssembliesForScanning()

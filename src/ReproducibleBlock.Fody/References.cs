@@ -19,6 +19,18 @@ public sealed partial class ModuleWeaver
     internal MethodReference ContinuingBlockMethod { get; private set; } = null!;
     /// <summary><c>WovenCode.RegisterStream(object)</c>: called at the end of woven constructors of classes.</summary>
     internal MethodReference RegisterStreamMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.RegisterStreamWithoutPaths(object)</c>: instead, in constructors woven with <c>IsolateParts = false</c>.</summary>
+    internal MethodReference RegisterStreamWithoutPathsMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.EnterSite(string)</c>: before a call that is a site of a woven constructor.</summary>
+    internal MethodReference EnterSiteMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.EnterMemberSite(string)</c>: before a value a woven constructor stores in a member.</summary>
+    internal MethodReference EnterMemberSiteMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.ExitSite()</c>: after a site's call or store.</summary>
+    internal MethodReference ExitSiteMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.EnterModule(object)</c>: before a woven continuing method calls another module's forward.</summary>
+    internal MethodReference EnterModuleMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.ExitModule(object)</c>: after that call.</summary>
+    internal MethodReference ExitModuleMethod { get; private set; } = null!;
     internal MethodReference DisposeMethod { get; private set; } = null!;
     /// <summary><c>WovenAssemblyAttribute()</c>: the mark a woven assembly carries, which SetSeed looks for.</summary>
     private MethodReference? _wovenAssemblyConstructor;
@@ -40,6 +52,12 @@ public sealed partial class ModuleWeaver
         ChainingToWovenConstructorMethod = ModuleDefinition.ImportReference(wovenCode.Methods.Single(m => m.Name == "ChainingToWovenConstructor"));
         ContinuingBlockMethod = ModuleDefinition.ImportReference(Required(wovenCode, "EnterContinuingBlock", MetadataType.Object, MetadataType.String));
         RegisterStreamMethod = ModuleDefinition.ImportReference(Required(wovenCode, "RegisterStream", MetadataType.Object));
+        RegisterStreamWithoutPathsMethod = ModuleDefinition.ImportReference(Required(wovenCode, "RegisterStreamWithoutPaths", MetadataType.Object));
+        EnterSiteMethod = ModuleDefinition.ImportReference(Required(wovenCode, "EnterSite", MetadataType.String));
+        EnterMemberSiteMethod = ModuleDefinition.ImportReference(Required(wovenCode, "EnterMemberSite", MetadataType.String));
+        ExitSiteMethod = ModuleDefinition.ImportReference(Required(wovenCode, "ExitSite"));
+        EnterModuleMethod = ModuleDefinition.ImportReference(Required(wovenCode, "EnterModule", MetadataType.Object));
+        ExitModuleMethod = ModuleDefinition.ImportReference(Required(wovenCode, "ExitModule", MetadataType.Object));
         DisposeMethod = ModuleDefinition.ImportReference(disposable.Methods.Single(m => m.Name == "Dispose"));
         _wovenAssemblyConstructor = TryFindTypeDefinition(WovenAssemblyAttributeName, out TypeDefinition? marker)
             ? ModuleDefinition.ImportReference(marker!.Methods.Single(m => m.IsConstructor && !m.IsStatic && m.Parameters.Count == 0))

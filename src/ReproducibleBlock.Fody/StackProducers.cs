@@ -6,19 +6,42 @@ using Mono.Cecil.Cil;
 namespace ReproducibleBlock.Weaving;
 
 /// <summary>
-/// Which instruction pushed a call's receiver (its <c>this</c> argument): a walk over the body that follows every
-/// branch and keeps, for each stack slot, the instruction that pushed it.
+/// Which instruction pushed each value on the stack where an instruction starts: a call's receiver (its <c>this</c>
+/// argument), a store's target object, the name given to <c>register_module</c>. A walk over the body that follows
+/// every branch and keeps, for each stack slot, the instruction that pushed it.
 /// </summary>
 /// <remarks>
 /// Compiled C# reaches an instruction with the same stack depth on every path; where paths disagree about a slot's
 /// producer, the first one found is kept, which is enough to tell <c>ldarg.0</c> from <c>ldloca</c> for a constructor
-/// call's receiver (pushed before any argument, so before any branch inside the arguments).
+/// call's receiver (pushed before any argument, so before any branch inside the arguments). The value a store
+/// consumes starts right after the producer of the slot below it (its target object, or the argument before it):
+/// C# evaluates a store's operands left to right, each one's code following the last's.
 /// </remarks>
 internal static class StackProducers
 {
     public static Dictionary<Instruction, Instruction?> ReceiversOf(MethodBody body, IReadOnlyCollection<Instruction> calls)
     {
-        var result = calls.ToDictionary(c => c, _ => (Instruction?)null);
+        Dictionary<Instruction, Instruction?[]?> stacks = At(body, calls);
+        var result = new Dictionary<Instruction, Instruction?>();
+        foreach (Instruction call in calls)
+            result[call] = call.Operand is MethodReference callee ? FromTop(stacks[call], callee.Parameters.Count) : null;
+        return result;
+    }
+
+    /// <summary>
+    /// The producer of the slot <paramref name="depth"/> below the top of <paramref name="stack"/> (0: the top), or null
+    /// when the stack is not that deep or the instruction was never reached.
+    /// </summary>
+    public static Instruction? FromTop(Instruction?[]? stack, int depth) =>
+        stack is not null && stack.Length > depth ? stack[stack.Length - 1 - depth] : null;
+
+    /// <summary>
+    /// For each of <paramref name="instructions"/>, the producers of the stack on entry to it, bottom first; null for an
+    /// instruction no path reaches.
+    /// </summary>
+    public static Dictionary<Instruction, Instruction?[]?> At(MethodBody body, IReadOnlyCollection<Instruction> instructions)
+    {
+        var result = instructions.Distinct().ToDictionary(c => c, _ => (Instruction?[]?)null);
         var stacks = new Dictionary<Instruction, Instruction?[]>();
         var work = new Stack<Instruction>();
 
@@ -45,11 +68,8 @@ internal static class StackProducers
         {
             Instruction instruction = work.Pop();
             Instruction?[] stack = stacks[instruction];
-            if (result.ContainsKey(instruction) && instruction.Operand is MethodReference callee)
-            {
-                int receiverDepth = callee.Parameters.Count;
-                result[instruction] = stack.Length > receiverDepth ? stack[stack.Length - 1 - receiverDepth] : null;
-            }
+            if (result.ContainsKey(instruction))
+                result[instruction] = stack;
 
             Instruction?[] after;
             if (instruction.OpCode.StackBehaviourPop == StackBehaviour.PopAll)

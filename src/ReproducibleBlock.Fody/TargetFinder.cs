@@ -14,11 +14,12 @@ public sealed partial class ModuleWeaver
 
     private readonly HashSet<string> _unresolvedBaseTypes = new();
 
-    private sealed class Rule(TypeDefinition baseType, bool restoreOnExit, bool continuingForward)
+    private sealed class Rule(TypeDefinition baseType, bool restoreOnExit, bool continuingForward, bool isolateParts)
     {
         public TypeDefinition BaseType { get; } = baseType;
         public bool RestoreOnExit { get; } = restoreOnExit;
         public bool ContinuingForward { get; } = continuingForward;
+        public bool IsolateParts { get; } = isolateParts;
     }
 
     /// <summary>Every member an attribute or rule asks for; an attribute on the member wins over its type's, which wins over a rule.</summary>
@@ -84,7 +85,7 @@ public sealed partial class ModuleWeaver
                 if (typeAttribute is not null)
                     targets.Add(FromAttribute(method, typeAttribute, TargetSource.TypeAttribute));
                 else if (rule is not null)
-                    targets.Add(new WeaveTarget(method, TargetSource.AssemblyRule, explicitSeed: null, rule.RestoreOnExit, allowSharedSeed: false));
+                    targets.Add(new WeaveTarget(method, TargetSource.AssemblyRule, explicitSeed: null, rule.RestoreOnExit, allowSharedSeed: false, isolateParts: rule.IsolateParts));
             }
         }
         return targets;
@@ -131,8 +132,12 @@ public sealed partial class ModuleWeaver
                 Error($"[assembly: ReproducibleConstructors(typeof({shown}))]: {shown} cannot be a rule's base type: {tooWide}. Name a class that your modules derive from, such as typeof(torch.nn.Module).", Location());
                 continue;
             }
-            // Constructors restore the enclosing stream unless the rule says otherwise: building a module is invisible to its surroundings.
-            rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit", whenNotWritten: true), NamedBool(attribute, "ContinuingForward")));
+            // Constructors restore the enclosing stream unless the rule says otherwise: building a module is invisible to its
+            // surroundings. From 0.3, forward runs in the instance's continuing block and each part a constructor builds
+            // draws in a site of its own unless the rule says otherwise (the attribute's property initialisers say the same,
+            // but Cecil lists only the named arguments written, so the defaults are repeated here).
+            rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit", whenNotWritten: true),
+                NamedBool(attribute, "ContinuingForward", whenNotWritten: true), NamedBool(attribute, "IsolateParts", whenNotWritten: true)));
         }
         return rules;
     }
@@ -145,7 +150,8 @@ public sealed partial class ModuleWeaver
     private static WeaveTarget FromAttribute(MethodDefinition method, CustomAttribute attribute, TargetSource source)
     {
         long? seed = attribute.ConstructorArguments.Count == 1 ? (long)attribute.ConstructorArguments[0].Value : null;
-        return new WeaveTarget(method, source, seed, NamedBool(attribute, "RestoreOnExit", whenNotWritten: method.IsConstructor), NamedBool(attribute, "AllowSharedSeed"));
+        return new WeaveTarget(method, source, seed, NamedBool(attribute, "RestoreOnExit", whenNotWritten: method.IsConstructor), NamedBool(attribute, "AllowSharedSeed"),
+            isolateParts: NamedBool(attribute, "IsolateParts", whenNotWritten: true));
     }
 
     private static WeaveTarget Continuing(MethodDefinition method, TargetSource source) =>

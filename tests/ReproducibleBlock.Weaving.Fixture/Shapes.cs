@@ -9,6 +9,11 @@ namespace WeavingFixture;
 public static class Draw
 {
     public static long Next() => torch.randint(0, 1L << 31, new long[] { 1 }).item<long>();
+
+    public static long Between(long low, long high) => torch.randint(low, high, new long[] { 1 }).item<long>();
+
+    /// <summary>Draws, then throws.</summary>
+    public static long Failing() => Next() < 0 ? 0 : throw new InvalidOperationException("failing on purpose");
 }
 
 public sealed class Methods

@@ -51,6 +51,15 @@ public sealed class DecompiledShapeTests
     [DataRow("Ticket")]
     [DataRow("Lambdas")]
     [DataRow("LeavesItsState")]
+    [DataRow("Parts")]
+    [DataRow("Labelled`1")]
+    [DataRow("Recovering")]
+    [DataRow("Unparted")]
+    [DataRow("RealShapes.TinyAlexNet")]
+    [DataRow("RealShapes.TinyResNet")]
+    [DataRow("RealShapes.StackedMlp")]
+    [DataRow("RealShapes.Registered")]
+    [DataRow("RealShapes.DirectDropout")]
     public void WovenType_DecompilesAsApproved(string type) => AssertApproved(type, type);
 
     [TestMethod]
@@ -68,9 +77,25 @@ public sealed class DecompiledShapeTests
     {
         string derived = Decompiled.Type("WeavingFixture.Derived");
         int enter = derived.IndexOf("WovenCode.EnterConstructorBlock(11L", StringComparison.Ordinal);
-        int initialiser = derived.IndexOf("_fromInitializer = Draw.Next()", StringComparison.Ordinal);
+        int initialiser = derived.IndexOf("WovenCode.EnterMemberSite(\"_fromInitializer\")", StringComparison.Ordinal);
+        int stored = derived.IndexOf("_fromInitializer = ", StringComparison.Ordinal);
         int baseCall = derived.IndexOf("base..ctor()", StringComparison.Ordinal);
-        Assert.IsTrue(enter >= 0 && enter < initialiser && initialiser < baseCall, derived);
+        Assert.IsTrue(enter >= 0 && enter < initialiser && initialiser < stored && stored < baseCall, derived);
+    }
+
+    /// <summary>
+    /// <c>features = version switch { ... }</c>: the compiler computes the value into a temporary before loading
+    /// <c>this</c>, so the value does not start right after <c>this</c>; its member site must still cover the arms.
+    /// </summary>
+    [TestMethod]
+    public void ASwitchExpressionStoredInAMember_IsInsideTheMembersSite()
+    {
+        string alexNet = Decompiled.Type("WeavingFixture.RealShapes.TinyAlexNet");
+        int enter = alexNet.IndexOf("WovenCode.EnterMemberSite(\"features\");", StringComparison.Ordinal);
+        int firstConv = alexNet.IndexOf("WovenCode.EnterSite(\"Conv2d\");", StringComparison.Ordinal);
+        int stored = alexNet.IndexOf("features = ", StringComparison.Ordinal);
+        Assert.IsTrue(enter >= 0 && enter < firstConv && firstConv < stored, alexNet);
+        Assert.AreEqual("WovenCode.ExitSite();", alexNet[stored..].Split('\n')[1].Trim(), "left right after the store");
     }
 
     [TestMethod]

@@ -52,7 +52,9 @@ public sealed class ModernShapeTests
     public void PartialConstructorAndEvent_RunInTheirBlocks()
     {
         Reproducible.SetSeed(42);
-        long constructor = InBlock(24, instance: true, restoreOnExit: true);
+        long constructor;
+        using (Reproducible.InstanceBlock(24, restoreOnExit: true))
+            constructor = Sites.Member("Drawn", Sites.Next); // Drawn = Draw.Next() + offset: a member site around a call site
         long added = InBlock(25);
 
         Reproducible.SetSeed(42);
@@ -69,10 +71,16 @@ public sealed class ModernShapeTests
     [TestMethod]
     public void PinnedConstructors_StayOneBlock_AsTheyWereUnpinned()
     {
+        // Each constructor stores Drawn = Draw.Next() (+ offset): a member site around a call site.
+        static long Constructed(long seed, bool restoreOnExit, long offset)
+        {
+            using (Reproducible.InstanceBlock(seed, restoreOnExit))
+                return Sites.Member("Drawn", () => Sites.Next() + offset);
+        }
         static long[] Expected(long seed)
         {
             Reproducible.SetSeed(42);
-            return [InBlock(seed, instance: true, restoreOnExit: true), InBlock(seed, instance: true) + 5, InBlock(seed, instance: true, restoreOnExit: true)];
+            return [Constructed(seed, restoreOnExit: true, 0), Constructed(seed, restoreOnExit: false, 5), Constructed(seed, restoreOnExit: true, 0)];
         }
         long unpinned = DecompiledShapeTests.NameSeed("ctor:WeavingFixture.UnpinnedConstructors");
         long pinned = DecompiledShapeTests.NameSeed("ctor:WeavingFixture.PinnedConstructors");

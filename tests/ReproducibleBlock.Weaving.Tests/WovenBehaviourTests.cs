@@ -55,8 +55,12 @@ public sealed class WovenBehaviourTests
         CollectionAssert.AreNotEqual(first.Weights(), second.Weights());
     }
 
+    /// <summary>
+    /// Each field initialiser's value is a member site, and the Linear call inside it a call site in the member's block:
+    /// the same numbers as the runtime's entry points called by hand in that order.
+    /// </summary>
     [TestMethod]
-    public void WovenConstructor_EqualsAManualInstanceBlock()
+    public void WovenConstructor_EqualsAManualInstanceBlock_WithItsSites()
     {
         Reproducible.SetSeed(42);
         using var woven = new Classifier();
@@ -64,8 +68,8 @@ public sealed class WovenBehaviourTests
         float[] manual;
         using (Reproducible.InstanceBlock(DecompiledShapeTests.NameSeed("ctor:WeavingFixture.Classifier")))
         {
-            using var hidden = torch.nn.Linear(64, 128);
-            using var output = torch.nn.Linear(128, 10);
+            using var hidden = Sites.Member("_hidden", () => Sites.Call("Linear", () => torch.nn.Linear(64, 128)));
+            using var output = Sites.Member("_output", () => Sites.Call("Linear", () => torch.nn.Linear(128, 10)));
             manual = [.. hidden.weight!.data<float>(), .. hidden.bias!.data<float>(), .. output.weight!.data<float>(), .. output.bias!.data<float>()];
         }
         CollectionAssert.AreEqual(manual, woven.Weights());
@@ -148,26 +152,38 @@ public sealed class WovenBehaviourTests
         Assert.AreEqual(Expected(6), Methods.Throws(false));
     }
 
+    /// <summary>
+    /// <c>Chained() : this(Draw.Next())</c> and <c>Chained(long first) =&gt; Values = [first, Draw.Next()]</c>: one block, in
+    /// which the chaining constructor's call and the chained-to constructor's member are sites.
+    /// </summary>
     [TestMethod]
     public void ChainedConstructors_EnterOneBlock()
     {
         Reproducible.SetSeed(42);
         long[] expected;
         using (Reproducible.InstanceBlock(10))
-            expected = Draws(2);
+            expected = [Sites.Next(), Sites.Member("Values", Sites.Next)];
         Reproducible.SetSeed(42);
         CollectionAssert.AreEqual(expected, new Chained().Values);
         Reproducible.SetSeed(42);
-        Assert.AreEqual(expected[0], new Chained(5).Values[1], "called directly, the chained-to constructor enters the block itself");
+        long direct;
+        using (Reproducible.InstanceBlock(10))
+            direct = Sites.Member("Values", Sites.Next);
+        Reproducible.SetSeed(42);
+        Assert.AreEqual(direct, new Chained(5).Values[1], "called directly, the chained-to constructor enters the block itself");
     }
 
+    /// <summary>
+    /// A field initialiser (a member site), the base constructor (not a site: it draws in the constructor's block, from
+    /// where the last site left the generator) and the body's member, all inside the one block.
+    /// </summary>
     [TestMethod]
     public void FieldInitialiserAndBaseConstructor_RunInsideTheBlock()
     {
         Reproducible.SetSeed(42);
         long[] expected;
         using (Reproducible.InstanceBlock(11))
-            expected = Draws(3);
+            expected = [Sites.Member("_fromInitializer", Sites.Next), Sites.DrawOne(), Sites.Member("FromBody", Sites.Next)];
         Reproducible.SetSeed(42);
         var derived = new Derived();
         CollectionAssert.AreEqual(expected, new[] { derived.FromInitializer, derived.FromBase, derived.FromBody });

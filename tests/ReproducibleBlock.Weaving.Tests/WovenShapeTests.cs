@@ -28,6 +28,19 @@ public sealed class WovenShapeTests
             return Draws(count);
     }
 
+    /// <summary>A constructor's block (instance, restoring) with <paramref name="body"/> inside, written by hand.</summary>
+    private static T InBlock<T>(long seed, Func<T> body)
+    {
+        using (Reproducible.InstanceBlock(seed, restoreOnExit: true))
+            return body();
+    }
+
+    /// <summary>
+    /// What <c>Chained</c> and <c>ChainedConditional(true)</c> draw: the chaining constructor's <c>Draw.Next()</c> (a call
+    /// site), then <c>Values = [first, Draw.Next()]</c> (a member site, the call inside it), in one restoring block.
+    /// </summary>
+    private static long[] ChainedValues(long seed) => InBlock(seed, () => new[] { Sites.Next(), Sites.Member("Values", Sites.Next) });
+
     // Part 1: constructor blocks restore what they found.
 
     [TestMethod]
@@ -69,7 +82,7 @@ public sealed class WovenShapeTests
         Reproducible.SetSeed(42);
         long[] expected;
         using (Reproducible.InstanceBlock(19))
-            expected = Draws(1);
+            expected = [Sites.Member("Drawn", Sites.Next)];
         long[] after = Draws(3);
 
         Reproducible.SetSeed(42);
@@ -82,7 +95,7 @@ public sealed class WovenShapeTests
     public void ClassAttributeConstructor_RestoresByDefault()
     {
         Reproducible.SetSeed(42);
-        long[] expected = InBlock(10, 2, instance: true, restoreOnExit: true);
+        long[] expected = ChainedValues(10);
         long[] after = Draws(3);
         Reproducible.SetSeed(42);
         CollectionAssert.AreEqual(expected, new Chained().Values);
@@ -104,7 +117,7 @@ public sealed class WovenShapeTests
     public void ChainingThroughAConditional_EntersOneBlock_OnBothPaths()
     {
         Reproducible.SetSeed(42);
-        long[] expected = InBlock(13, 2, instance: true, restoreOnExit: true);
+        long[] expected = ChainedValues(13);
         Reproducible.SetSeed(42);
         CollectionAssert.AreEqual(expected, new ChainedConditional(true).Values);
         Reproducible.SetSeed(42);
@@ -115,8 +128,8 @@ public sealed class WovenShapeTests
     public void RecordWith_ConsumesNoBlock_AndMovesNoStream()
     {
         Reproducible.SetSeed(42);
-        long first = InBlock(14, 1, instance: true, restoreOnExit: true)[0];
-        long second = InBlock(14, 1, instance: true, restoreOnExit: true)[0];
+        long first = InBlock(14, () => Sites.Member("Drawn", Sites.Next));
+        long second = InBlock(14, () => Sites.Member("Drawn", Sites.Next));
         long[] after = Draws(3);
 
         Reproducible.SetSeed(42);

@@ -121,12 +121,17 @@ public sealed class WovenStreamTests
         var first = new object();
         var second = new object();
         long noisySeed = DecompiledShapeTests.NameSeed("ctor:WeavingFixture.Noisy");
-        using (Reproducible.InstanceBlock(DecompiledShapeTests.NameSeed("ctor:WeavingFixture.TwoNoisy")))
+        // TwoNoisy's constructor: First = new Noisy(); Second = new Noisy(); each a member site around a call site.
+        object Build(object owner)
         {
             using (Reproducible.InstanceBlock(noisySeed))
-                WovenCode.RegisterStream(first);
-            using (Reproducible.InstanceBlock(noisySeed))
-                WovenCode.RegisterStream(second);
+                WovenCode.RegisterStream(owner);
+            return owner;
+        }
+        using (Reproducible.InstanceBlock(DecompiledShapeTests.NameSeed("ctor:WeavingFixture.TwoNoisy")))
+        {
+            Sites.Member("First", () => Sites.Call("Noisy", () => Build(first)));
+            Sites.Member("Second", () => Sites.Call("Noisy", () => Build(second)));
             WovenCode.RegisterStream(parent);
         }
         torch.Tensor manual;
