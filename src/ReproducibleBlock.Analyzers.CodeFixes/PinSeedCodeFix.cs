@@ -14,8 +14,9 @@ namespace ReproducibleBlock.Analyzers;
 /// <summary>
 /// "Pin the seed": writes a name-derived seed as an explicit one, so renaming the member no longer moves its stream.
 /// The seed is the one the weaver derives (the analyzer computes it with the weaver's hash and Cecil's names), and the
-/// block's effective RestoreOnExit is kept: the attribute's own named arguments stay, and a block woven by the assembly
-/// rule gets a class attribute carrying the rule's RestoreOnExit when the rule writes one (both attributes default alike).
+/// block's effective RestoreOnExit and IsolateParts are kept: the attribute's own named arguments stay, and a block woven
+/// by the assembly rule gets a class attribute carrying the rule's RestoreOnExit and IsolateParts when the rule writes
+/// them (both attributes default alike).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PinSeedCodeFix)), Shared]
 public sealed class PinSeedCodeFix : CodeFixProvider
@@ -46,8 +47,9 @@ public sealed class PinSeedCodeFix : CodeFixProvider
             else if (source == BlockAnalyzer.FromRule && node.FirstAncestorOrSelf<TypeDeclarationSyntax>() is { } type)
             {
                 diagnostic.Properties.TryGetValue(BlockAnalyzer.RestoreOnExitProperty, out string? restore);
+                diagnostic.Properties.TryGetValue(BlockAnalyzer.IsolatePartsProperty, out string? isolate);
                 context.RegisterCodeFix(CodeAction.Create(Title,
-                    token => AddTypeAttributeAsync(context.Document, root, type, seed, restore, token),
+                    token => AddTypeAttributeAsync(context.Document, root, type, seed, restore, isolate, token),
                     equivalenceKey: Title), diagnostic);
             }
         }
@@ -64,7 +66,7 @@ public sealed class PinSeedCodeFix : CodeFixProvider
     private static LiteralExpressionSyntax SeedLiteral(string seed) =>
         SyntaxFactory.LiteralExpression(SyntaxKind.NumericLiteralExpression, SyntaxFactory.Literal(seed, long.Parse(seed, System.Globalization.CultureInfo.InvariantCulture)));
 
-    private static async Task<Document> AddTypeAttributeAsync(Document document, SyntaxNode root, TypeDeclarationSyntax type, string seed, string? restore, CancellationToken cancellationToken)
+    private static async Task<Document> AddTypeAttributeAsync(Document document, SyntaxNode root, TypeDeclarationSyntax type, string seed, string? restore, string? isolate, CancellationToken cancellationToken)
     {
         SemanticModel? model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
         // Short where `using ReproducibleBlock;` (or the like) brings the attribute into scope, qualified otherwise.
@@ -72,11 +74,13 @@ public sealed class PinSeedCodeFix : CodeFixProvider
             .Any(s => s is INamedTypeSymbol { ContainingNamespace.Name: "ReproducibleBlock" }) == true;
         NameSyntax name = SyntaxFactory.ParseName(inScope ? "ReproducibleBlock" : "global::ReproducibleBlock.ReproducibleBlock");
         var arguments = SyntaxFactory.SeparatedList(new[] { SyntaxFactory.AttributeArgument(SeedLiteral(seed)) });
-        if (restore is not null)
+        foreach ((string property, string? value) in new[] { ("RestoreOnExit", restore), ("IsolateParts", isolate) })
         {
+            if (value is null)
+                continue;
             arguments = arguments.Add(SyntaxFactory.AttributeArgument(
-                SyntaxFactory.NameEquals("RestoreOnExit"), null,
-                SyntaxFactory.LiteralExpression(restore == "true" ? SyntaxKind.TrueLiteralExpression : SyntaxKind.FalseLiteralExpression)));
+                SyntaxFactory.NameEquals(property), null,
+                SyntaxFactory.LiteralExpression(value == "true" ? SyntaxKind.TrueLiteralExpression : SyntaxKind.FalseLiteralExpression)));
         }
         AttributeListSyntax list = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(
             SyntaxFactory.Attribute(name, SyntaxFactory.AttributeArgumentList(arguments))));

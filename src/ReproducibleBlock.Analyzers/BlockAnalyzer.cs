@@ -27,6 +27,9 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
     /// <summary>Diagnostic property: the RestoreOnExit written on the assembly rule ("true" or "false"), absent when not written.</summary>
     public const string RestoreOnExitProperty = "RestoreOnExit";
 
+    /// <summary>Diagnostic property: the IsolateParts written on the assembly rule ("true" or "false"), absent when not written.</summary>
+    public const string IsolatePartsProperty = "IsolateParts";
+
     public const string FromAttribute = "attribute";
     public const string FromRule = "rule";
 
@@ -76,11 +79,12 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>An assembly rule: its base class and the RestoreOnExit written on it, if any.</summary>
-    private sealed class Rule(INamedTypeSymbol baseType, bool? restoreOnExit)
+    /// <summary>An assembly rule: its base class and the RestoreOnExit and IsolateParts written on it, if any.</summary>
+    private sealed class Rule(INamedTypeSymbol baseType, bool? restoreOnExit, bool? isolateParts)
     {
         public INamedTypeSymbol BaseType { get; } = baseType;
         public bool? RestoreOnExit { get; } = restoreOnExit;
+        public bool? IsolateParts { get; } = isolateParts;
     }
 
     /// <summary>A block with a constant seed: an attribute's explicit seed, or a hand-written Reproducible.Block call.</summary>
@@ -111,7 +115,7 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
                 if (!Is(attribute, symbols.Rule) || attribute.ConstructorArguments.Length != 1)
                     continue;
                 if (attribute.ConstructorArguments[0].Value is INamedTypeSymbol baseType && NotAClass(baseType) is null && TooWide(baseType) is null)
-                    _rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit")));
+                    _rules.Add(new Rule(baseType, NamedBool(attribute, "RestoreOnExit"), NamedBool(attribute, "IsolateParts")));
             }
         }
 
@@ -350,7 +354,7 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             if (rule is null)
                 return;
             ReportNameDerived(context.ReportDiagnostic, type.Locations.FirstOrDefault() ?? Location.None,
-                "constructors of " + typeName + " (woven by the assembly rule)", SeedNames.DerivedConstructorSeed(type), FromRule, rule.RestoreOnExit);
+                "constructors of " + typeName + " (woven by the assembly rule)", SeedNames.DerivedConstructorSeed(type), FromRule, rule.RestoreOnExit, rule.IsolateParts);
         }
 
         /// <summary>A record class's copy constructor: one parameter of the record's own type (the weaver's CecilExtensions.IsRecordCopyConstructor).</summary>
@@ -369,13 +373,15 @@ public sealed class BlockAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        private static void ReportNameDerived(System.Action<Diagnostic> report, Location location, string name, long seed, string source, bool? restoreOnExit)
+        private static void ReportNameDerived(System.Action<Diagnostic> report, Location location, string name, long seed, string source, bool? restoreOnExit, bool? isolateParts = null)
         {
             var properties = ImmutableDictionary.CreateBuilder<string, string?>();
             properties[SeedProperty] = seed.ToString(CultureInfo.InvariantCulture);
             properties[SourceProperty] = source;
             if (restoreOnExit is { } restore)
                 properties[RestoreOnExitProperty] = restore ? "true" : "false";
+            if (isolateParts is { } isolate)
+                properties[IsolatePartsProperty] = isolate ? "true" : "false";
             report(Diagnostic.Create(Descriptors.NameDerivedSeed, location, properties.ToImmutable(), name, seed.ToString(CultureInfo.InvariantCulture)));
         }
 

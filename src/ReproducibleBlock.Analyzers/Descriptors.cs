@@ -54,7 +54,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor RepeatingForward = Rule("RB0008",
         "[ReproducibleBlock] on forward repeats every call",
-        "[ReproducibleBlock] on the {0}: every call starts from the same state, so every call draws the same dropout masks{1}. For a stream of the module's own that continues from call to call, use [ContinuingBlock] (or ContinuingForward = true on the assembly rule). If every call must draw the same numbers, write RepeatsEachCall = true to say so.",
+        "[ReproducibleBlock] on the {0}: every call starts from the same state, so every call draws the same dropout masks{1}. For a stream of the module's own that continues from call to call, use [ContinuingBlock] (or the assembly rule, whose ContinuingForward is on by default). If every call must draw the same numbers, write RepeatsEachCall = true to say so.",
         DiagnosticSeverity.Warning, TrainingTime);
 
     public static readonly DiagnosticDescriptor SeedSharedWithHandWrittenBlock = Rule("RB0009",

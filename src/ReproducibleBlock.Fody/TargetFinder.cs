@@ -169,7 +169,7 @@ public sealed partial class ModuleWeaver
     {
         string message = $"[ReproducibleBlock] on the {Signatures.Describe(method)}: every call starts from the same state, so every call draws the same "
             + "dropout masks" + (Find(method, BlockAttributeName) is { } a && NamedBool(a, "RestoreOnExit") ? "" : ", and the caller's stream after each call continues from the block's state (the data order of every epoch repeats too)")
-            + ". For a stream of the module's own that continues from call to call, use [ContinuingBlock] (or ContinuingForward = true on the assembly rule). "
+            + ". For a stream of the module's own that continues from call to call, use [ContinuingBlock] (or the assembly rule, whose ContinuingForward is on by default). "
             + "If every call must draw the same numbers, write [ReproducibleBlock(..., RepeatsEachCall = true)] to say so and silence this warning.";
         Warning(message, LocationOf(method));
     }

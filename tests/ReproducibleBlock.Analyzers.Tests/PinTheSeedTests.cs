@@ -94,6 +94,25 @@ public sealed class PinTheSeedTests
         Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("constructors of Classifier (woven by the assembly rule)", Seed("ctor:Classifier")),
         Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(1).WithArguments("constructors of Head (woven by the assembly rule)", Seed("ctor:Head")));
 
+    /// <summary>
+    /// A rule that keeps 0.2's streams (IsolateParts = false): the class attribute that replaces it for the type must
+    /// say so too, or pinning would give the constructor sites and move its streams.
+    /// </summary>
+    [TestMethod]
+    public Task TypeWovenByARuleWithIsolatePartsFalse_GetsAClassAttribute_WithIsolatePartsFalse() => Verify.Fix("""
+        using ReproducibleBlock;
+        [assembly: ReproducibleConstructors(typeof(Module), IsolateParts = false, RestoreOnExit = false)]
+        public class Module { }
+        public sealed class {|#0:Classifier|} : Module { }
+        """, $$"""
+        using ReproducibleBlock;
+        [assembly: ReproducibleConstructors(typeof(Module), IsolateParts = false, RestoreOnExit = false)]
+        public class Module { }
+        [ReproducibleBlock({{Seed("ctor:Classifier")}}, RestoreOnExit = false, IsolateParts = false)]
+        public sealed class Classifier : Module { }
+        """,
+        Verify.Diagnostic(Descriptors.NameDerivedSeed).WithLocation(0).WithArguments("constructors of Classifier (woven by the assembly rule)", Seed("ctor:Classifier")));
+
     [TestMethod]
     public Task RuleWithoutRestoreOnExit_PinsWithoutIt_AndQualifiesTheAttributeOutOfScope() => Verify.Fix("""
         [assembly: ReproducibleBlock.ReproducibleConstructors(typeof(Generic<>))]
