@@ -172,7 +172,10 @@ internal sealed class ConstructorSites(ModuleWeaver weaver, MethodDefinition con
         return null;
     }
 
-    /// <summary>Whether control goes from <paramref name="from"/> to <paramref name="target"/> through nothing but nops and unconditional branches.</summary>
+    /// <summary>
+    /// Whether control goes from <paramref name="from"/> to <paramref name="target"/> through nothing but nops and
+    /// branches always taken: <c>br</c>, and the <c>ldc.i4.1; brtrue</c> a Debug build puts before a hidden sequence point.
+    /// </summary>
     private static bool GoesStraightTo(Instruction? from, Instruction target)
     {
         for (int hops = 0; from is not null && hops < 16; hops++)
@@ -183,6 +186,8 @@ internal sealed class ConstructorSites(ModuleWeaver weaver, MethodDefinition con
             {
                 Code.Nop => from.Next,
                 Code.Br => from.Operand as Instruction,
+                Code.Ldc_I4 when from.Operand is int constant && from.Next is { } branch
+                    && ((constant != 0 && branch.OpCode.Code == Code.Brtrue) || (constant == 0 && branch.OpCode.Code == Code.Brfalse)) => branch.Operand as Instruction,
                 _ => null,
             };
         }
