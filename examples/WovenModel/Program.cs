@@ -23,8 +23,9 @@ Console.WriteLine($"Classifier starts from the same weights with 2 or 3 conv lay
 Console.WriteLine($"Training sees the same data order and dropout mask with 2 or 3 conv layers: {smallTrained.SequenceEqual(largeTrained)}");
 return sameStart && smallTrained.SequenceEqual(largeTrained) ? 0 : 1;
 
-// Each of your Module classes is a block; layers created directly in one constructor share that block.
-// So the parts that must not affect each other are classes of their own, as in torch-reproducible-block's toy model.
+// Each of your Module classes is a block, and each part its constructor builds (a field's value, a call) a block within
+// it, keyed by the field's or the callee's name: classes of their own, as here (torch-reproducible-block's toy model),
+// or Sequentials built side by side in one constructor, isolate alike. Every forward draws from its module's stream.
 public sealed class Model : Module<Tensor, Tensor>
 {
     public Model(int convLayers) : base(nameof(Model))
