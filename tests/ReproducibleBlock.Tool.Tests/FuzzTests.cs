@@ -109,7 +109,7 @@ public sealed class FuzzTests : TraceFileTest
 
     /// <summary>An event the format allows, as kind and the properties after <c>"seq"</c>.</summary>
     private static readonly Gen<(string Ev, string Properties)> ValidEvent = Gen.Frequency(
-        (6, Gen.Select(ValidPath, ValidName, Gen.OneOf("block", "instance", "continuing"), Gen.Bool, ValidStates, ValidStates,
+        (6, Gen.Select(ValidPath, ValidName, Gen.OneOf("block", "instance", "continuing", "member", "site"), Gen.Bool, ValidStates, ValidStates,
             (path, name, kind, restore, before, state) =>
                 ("enter", $"\"path\":{path},\"name\":{name},\"kind\":\"{kind}\",\"restore\":{(restore ? "true" : "false")},\"before\":{before},\"state\":{state}"))),
         (5, Gen.Select(ValidPath, ValidName, ValidStates, (path, name, state) => ("exit", $"\"path\":{path},\"name\":{name},\"state\":{state}"))),

@@ -191,7 +191,7 @@ public sealed class TraceReaderTests : TraceFileTest
     [DataRow("""{"ev":"seed","seq":0,"rootSeed":42,"derivation":"Keyed","environment":{"TorchThreads":2}}""", 2, "property 'environment.TorchThreads' must be a string, not a number")]
     [DataRow("""{"ev":"enter","seq":0,"path":"1#0","name":"X","kind":"block","restore":true,"before":{"cpu":null,"managed":null,"cuda":null}}""", 2, "enter event: property 'state' is missing")]
     [DataRow("""{"ev":"enter","seq":0,"path":"1#0","name":"X","kind":"block","restore":"yes","before":{},"state":{}}""", 2, "property 'restore' must be true or false, not a string")]
-    [DataRow("""{"ev":"enter","seq":0,"path":"1#0","name":"X","kind":"module","restore":true,"before":{},"state":{}}""", 2, "property 'kind' must be \"block\", \"instance\" or \"continuing\", not \"module\"")]
+    [DataRow("""{"ev":"enter","seq":0,"path":"1#0","name":"X","kind":"module","restore":true,"before":{},"state":{}}""", 2, "property 'kind' must be \"block\", \"instance\", \"continuing\", \"member\" or \"site\", not \"module\"")]
     [DataRow("""{"ev":"enter","seq":0,"path":"1#0","name":7,"kind":"block","restore":true,"before":{},"state":{}}""", 2, "property 'name' must be a string or null, not a number")]
     [DataRow("""{"ev":"enter","seq":0,"path":"1#0","name":"X","kind":"block","restore":true,"before":{"cpu":null,"managed":null},"state":{}}""", 2, "property 'before.cuda' is missing")]
     [DataRow("""{"ev":"exit","seq":0,"path":"1#0","name":"X","state":{"cpu":"8D1F0C9A52E3B771","managed":null,"cuda":null}}""", 2, "property 'state.cpu' must be 16 lowercase hex digits or null, not \"8D1F0C9A52E3B771\"")]

@@ -21,6 +21,18 @@ public enum BlockKind
 
     /// <summary>A continuing block: a stream that resumes where its owner's previous call left it (<c>"continuing"</c>).</summary>
     Continuing,
+
+    /// <summary>
+    /// A part of a woven constructor stored in a member or registered under a name (<c>"member"</c>, from 0.3), keyed by
+    /// that name and how many parts of that name its block entered before it.
+    /// </summary>
+    Member,
+
+    /// <summary>
+    /// A call in a woven constructor (<c>"site"</c>, from 0.3), keyed by the callee's name and how many calls of it its
+    /// block entered before it.
+    /// </summary>
+    Site,
 }
 
 /// <summary>One event of a trace, after the <c>trace</c> line.</summary>
@@ -105,6 +117,8 @@ internal static class BlockKinds
         BlockKind.Block => "block",
         BlockKind.Instance => "instance",
         BlockKind.Continuing => "continuing",
+        BlockKind.Member => "member",
+        BlockKind.Site => "site",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -115,6 +129,8 @@ internal static class BlockKinds
             case "block": kind = BlockKind.Block; return true;
             case "instance": kind = BlockKind.Instance; return true;
             case "continuing": kind = BlockKind.Continuing; return true;
+            case "member": kind = BlockKind.Member; return true;
+            case "site": kind = BlockKind.Site; return true;
             default: kind = default; return false;
         }
     }

@@ -400,7 +400,7 @@ public sealed class TraceReader : IDisposable
             string text = String(name);
             return BlockKinds.TryParse(text, out BlockKind kind)
                 ? kind
-                : throw reader.Error($"{ev} event: property '{name}' must be \"block\", \"instance\" or \"continuing\", not \"{text}\"");
+                : throw reader.Error($"{ev} event: property '{name}' must be \"block\", \"instance\", \"continuing\", \"member\" or \"site\", not \"{text}\"");
         }
 
         public string Derivation(string name)
