@@ -54,8 +54,8 @@ internal sealed class TraceBuilder
     private readonly StringBuilder _text = new();
     private long _seq;
 
-    /// <summary>Starts a trace with its <c>trace</c> line (line 1).</summary>
-    public TraceBuilder(string library = "0.2.0", int format = 1)
+    /// <summary>Starts a trace with its <c>trace</c> line (line 1); <paramref name="tensors"/> (format 2) says outputs are traced.</summary>
+    public TraceBuilder(string library = "0.2.0", int format = 1, bool? tensors = null)
     {
         Line(Json(w =>
         {
@@ -64,8 +64,13 @@ internal sealed class TraceBuilder
             w.WriteString("library", library);
             w.WriteNumber("pid", 4211);
             w.WriteString("started", "2026-11-27T13:02:11.532Z");
+            if (tensors is { } traced)
+                w.WriteBoolean("tensors", traced);
         }));
     }
+
+    /// <summary>A format 2 trace, as ReproducibleBlock 0.3 writes it, with output tensors traced or not.</summary>
+    public static TraceBuilder Format2(bool tensors = true) => new("0.3.0", format: 2, tensors);
 
     /// <summary>The number of lines written so far: the line number of the last event.</summary>
     public int Lines { get; private set; }
@@ -110,12 +115,79 @@ internal sealed class TraceBuilder
             WriteStates(w, "state", state);
         });
 
-    /// <summary>An <c>exit</c> event.</summary>
-    public TraceBuilder Exit(string path, string? name, States state) =>
+    /// <summary>An <c>exit</c> event, with an <c>output</c> fingerprint when <paramref name="output"/> is given.</summary>
+    public TraceBuilder Exit(string path, string? name, States state, string? output = null) =>
         Event("exit", w =>
         {
             w.WriteString("path", path);
             w.WriteString("name", name);
+            WriteStates(w, "state", state);
+            if (output is not null)
+                w.WriteString("output", output);
+        });
+
+    /// <summary>
+    /// A continuing block of a module entered and left, its exit with the output fingerprint Fp.Of(<paramref name="outputTag"/>):
+    /// states from the path and <paramref name="call"/>, the same in every trace built with the same arguments.
+    /// </summary>
+    /// <remarks>A null <paramref name="outputTag"/> writes no output, as a run that does not trace tensors.</remarks>
+    public TraceBuilder Module(string path, string name, string? outputTag, int call = 1, string? exitTag = null) =>
+        Enter(path, name, States.Of($"before {path} {call}"), States.Of($"enter {path} {call}"), "continuing", restore: true)
+            .Exit(path, name, States.Of(exitTag ?? $"exit {path} {call}"), outputTag is null ? null : Fp.Of(outputTag));
+
+    /// <summary>A <c>code</c> event (format 2).</summary>
+    public TraceBuilder Code(string assembly, string mvid, string version = "1.0.0.0") =>
+        Event("code", w =>
+        {
+            w.WriteString("assembly", assembly);
+            w.WriteString("version", version);
+            w.WriteString("mvid", mvid);
+        });
+
+    /// <summary>An <c>environment</c> event (format 2): <paramref name="key"/> changed to <paramref name="value"/>.</summary>
+    public TraceBuilder EnvironmentChange(string key, string value) =>
+        Event("environment", w =>
+        {
+            w.WriteStartObject("changed");
+            w.WriteString(key, value);
+            w.WriteEndObject();
+        });
+
+    /// <summary>A <c>passive</c> event (format 2).</summary>
+    public TraceBuilder Passive(string path, string name, long thread = 7, string reason = "Fork") =>
+        Event("passive", w =>
+        {
+            w.WriteString("path", path);
+            w.WriteString("name", name);
+            w.WriteNumber("thread", thread);
+            w.WriteNull("threadName");
+            w.WriteString("reason", reason);
+        });
+
+    /// <summary>A <c>draw</c> event (format 2).</summary>
+    public TraceBuilder Draw(string path, string name, string detail, long thread = 9, string reason = "DataLoading") =>
+        Event("draw", w =>
+        {
+            w.WriteString("path", path);
+            w.WriteString("name", name);
+            w.WriteNumber("thread", thread);
+            w.WriteString("threadName", ".NET TP Worker");
+            w.WriteString("reason", reason);
+            w.WriteString("detail", detail);
+        });
+
+    /// <summary>A <c>seed</c> event of a snapshot put back (format 2): <c>Restore</c> or <c>Resume</c>, with the state it left.</summary>
+    public TraceBuilder Restored(string how, States state, string path = "", long rootSeed = 42, string derivation = "Keyed") =>
+        Event("seed", w =>
+        {
+            w.WriteNumber("rootSeed", rootSeed);
+            w.WriteString("derivation", derivation);
+            w.WriteStartObject("environment");
+            foreach ((string key, string value) in DefaultEnvironment)
+                w.WriteString(key, value);
+            w.WriteEndObject();
+            w.WriteString("restored", how);
+            w.WriteString("path", path);
             WriteStates(w, "state", state);
         });
 

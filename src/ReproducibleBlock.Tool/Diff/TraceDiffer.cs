@@ -41,16 +41,46 @@ public static class TraceDiffer
         public long SeedCount { get; private set; }
         public OpenBlocks Open { get; } = new();
 
+        /// <summary>The environment in force: the last seed event's, with the changes of the environment events since.</summary>
+        public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The woven assemblies' identities, by name, in order of their <c>code</c> events.</summary>
+        public Dictionary<string, CodeEvent> Code { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The draws the library refused, in order.</summary>
+        public List<DrawEvent> Draws { get; } = [];
+
+        public long PassiveCalls { get; set; }
+
+        /// <summary>Exits with an output fingerprint, per path: which call of a module an output belongs to.</summary>
+        public Dictionary<string, long> OutputCalls { get; } = new(StringComparer.Ordinal);
+
         /// <summary>Makes <paramref name="seed"/> the seeding in force.</summary>
         public void Seeded(SeedEvent seed)
         {
             Seed = seed;
             SeedCount++;
+            Environment.Clear();
+            foreach ((string key, string value) in seed.Environment)
+                Environment[key] = value;
+        }
+
+        /// <summary>Counts an exit with an output; returns which call of its block it was (1 for the first).</summary>
+        public long CountOutput(ExitEvent exit)
+        {
+            ref long calls = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(OutputCalls, exit.Path, out _);
+            return ++calls;
         }
 
         public TraceSide Summary() =>
-            new(Reader.File, Reader.Header, Reader.IsComplete, Reader.EventCount, Reader.LastLine, Seed?.Derivation);
+            new(Reader.File, Reader.Header, Reader.IsComplete, Reader.EventCount, Reader.LastLine, Seed?.Derivation, PassiveCalls, Draws.Count);
     }
+
+    /// <summary>
+    /// The first divergence as found, worded once the whole traces are read: whether the code differs is known only then
+    /// (an assembly's <c>code</c> event comes with its first block), and a code change is worded as its cause.
+    /// </summary>
+    private sealed record Found(DivergenceKind Kind, long? LineA, long? LineB, Func<bool, Divergence> Describe);
 
     private sealed class Comparison(TraceReader a, TraceReader b)
     {
@@ -64,22 +94,28 @@ public static class TraceDiffer
 
         public TraceDiff Run()
         {
-            Divergence? divergence = FindFirstDivergence();
-            LaterBlocks later = divergence is null
+            Found? found = FindFirstDivergence();
+            (int drawsA, int drawsB) = (_a.Draws.Count, _b.Draws.Count); // the draws refused before the traces part
+            LaterBlocks later = found is null
                 ? new LaterBlocks(0, 0, CountStop.NotCounted, null, null)
-                : divergence.Kind switch
+                : found.Kind switch
                 {
-                    DivergenceKind.Structure => new LaterBlocks(0, 0, CountStop.Structure, divergence.LineA, divergence.LineB),
+                    DivergenceKind.Structure => new LaterBlocks(0, 0, CountStop.Structure, found.LineA, found.LineB),
                     DivergenceKind.Truncated => new LaterBlocks(0, 0, CountStop.Truncated, _a.Reader.LastLine, _b.Reader.LastLine),
                     _ => CountLaterBlocks(),
                 };
-            // The rest of both traces: their seeds (the environment), their completeness, and every line checked.
+            // The rest of both traces: their seeds (the environment), code, completeness, and every line checked.
             while (Next(_a) is not null) { }
             while (Next(_b) is not null) { }
-            return new TraceDiff(_a.Summary(), _b.Summary(), divergence, later, _environment, Warnings(divergence));
+            List<CodeChange> codeChanges = CodeChanges();
+            Divergence? divergence = found?.Describe(codeChanges.Count > 0);
+            if (divergence is not null && (drawsA > 0 || drawsB > 0))
+                divergence = DrawBefore(divergence, drawsA > 0 ? _a.Draws[0] : null, drawsB > 0 ? _b.Draws[0] : null);
+            AddEnvironmentDifferences(EnvironmentDifferences(_a.Environment, _b.Environment));
+            return new TraceDiff(_a.Summary(), _b.Summary(), divergence, later, _environment, Warnings(divergence, codeChanges), codeChanges);
         }
 
-        private Divergence? FindFirstDivergence()
+        private Found? FindFirstDivergence()
         {
             while (true)
             {
@@ -90,7 +126,7 @@ public static class TraceDiffer
                     return Truncated(_a, _b, eb!);
                 if (eb is null)
                     return Truncated(_b, _a, ea);
-                Divergence? divergence = Compare(ea, eb);
+                Found? divergence = Compare(ea, eb);
                 _a.Open.Follow(ea);
                 _b.Open.Follow(eb);
                 if (divergence is not null)
@@ -98,32 +134,127 @@ public static class TraceDiffer
             }
         }
 
-        private Divergence? Compare(TraceEvent ea, TraceEvent eb)
+        private Found? Compare(TraceEvent ea, TraceEvent eb)
         {
             if (StructureDifference(ea, eb) is { } structure)
-                return structure;
+                return new Found(DivergenceKind.Structure, structure.LineA, structure.LineB, changed => structure with { FollowsCodeChange = changed });
             switch (ea, eb)
             {
                 case (EnterEvent x, EnterEvent y) when x.State != y.State:
-                    return Entry(x, y);
+                    (EntryCause cause, string why) = EntryCauseOf(x, y);
+                    return new Found(DivergenceKind.Entry, x.Line, y.Line, changed => Entry(x, y, cause, why, changed));
                 case (EnterEvent x, EnterEvent y) when x.Before != y.Before:
                     // The same start although the stream around it differs: the block is isolated from what differs.
                     _isolatedEntries++;
                     (_firstIsolatedA, _firstIsolatedB) = (_firstIsolatedA ?? x, _firstIsolatedB ?? y);
                     return null;
                 case (ExitEvent x, ExitEvent y) when x.State != y.State:
-                    return Inside(x, y);
+                    return new Found(DivergenceKind.Inside, x.Line, y.Line, changed => Inside(x, y, changed));
+                case (ExitEvent x, ExitEvent y) when x.Output is not null && y.Output is not null && _a.Reader.Header.Tensors && _b.Reader.Header.Tensors:
+                    long call = _a.CountOutput(x);
+                    _b.CountOutput(y);
+                    if (string.Equals(x.Output, y.Output, StringComparison.Ordinal))
+                        return null;
+                    List<EnvironmentDifference> environment = EnvironmentDifferences(_a.Environment, _b.Environment);
+                    EnterEvent? stray = _firstIsolatedA;
+                    return new Found(DivergenceKind.Output, x.Line, y.Line, changed => Output(x, y, call, environment, stray, changed));
                 case (MarkEvent x, MarkEvent y) when !string.Equals(x.Fingerprint, y.Fingerprint, StringComparison.Ordinal):
                     EnterEvent? block = _a.Open.Find(x.Path);
                     string where = x.Path.Length == 0 ? "at the top level" : $"in block {EventText.Block(block?.Name, x.Path)}";
-                    return new Divergence(DivergenceKind.Mark, x.Name, x.Path, x.Line, y.Line,
-                        $"Mark '{x.Name}' {where} has another fingerprint: the marked tensors differ, while every block state " +
-                        "before it agreed. The computation since the last block boundary is nondeterministic (threads, a " +
-                        "nondeterministic kernel) or its inputs differ outside any generator (data, a random source outside torch).",
-                        x.Fingerprint, y.Fingerprint, null);
+                    return new Found(DivergenceKind.Mark, x.Line, y.Line, changed => new Divergence(DivergenceKind.Mark, x.Name, x.Path, x.Line, y.Line,
+                        $"Mark '{x.Name}' {where} has another fingerprint: the marked tensors differ, while every block state before it agreed. " + (changed
+                            ? "The code changed: the computation since the last block boundary is another one."
+                            : "The computation since the last block boundary is nondeterministic (threads, a nondeterministic kernel) or its " +
+                              "inputs differ outside any generator (data, a random source outside torch)."),
+                        x.Fingerprint, y.Fingerprint, null, FollowsCodeChange: changed));
                 default:
                     return null;
             }
+        }
+
+        /// <summary>The output divergence: a module's output differs while its stream, and every stream before it, agreed.</summary>
+        private static Divergence Output(ExitEvent x, ExitEvent y, long call, List<EnvironmentDifference> environment, EnterEvent? stray, bool codeChanged)
+        {
+            string module = EventText.Block(x.Name, x.Path);
+            string streams = stray is null
+                ? "every random stream before it agreed"
+                : $"its own random stream agreed (though the stream around block {EventText.Block(stray.Name, stray.Path)}, entered on line " +
+                  $"{stray.Line}, had drawn differently before it was entered: look there too)";
+            string why;
+            if (codeChanged)
+            {
+                why = "The code changed: this module, or what feeds it outside any block, computes something else now.";
+            }
+            else
+            {
+                why = "Random streams agree; the computation differs: a nondeterministic kernel, a thread count, an uninitialised buffer " +
+                    "(or a value from outside the generators: a clock, the data). ";
+                why += environment.Count == 0
+                    ? "The environments do not differ where it happens, so look inside this module's forward."
+                    : "Environment differences where it happens: " +
+                      string.Join("; ", environment.Select(d => $"{d.Key} (A {d.A ?? "absent"}, B {d.B ?? "absent"})")) + ".";
+            }
+            string detail = $"Module {module} gave another output on its call {call.ToString(CultureInfo.InvariantCulture)}, while {streams}: " +
+                $"it is the first module whose output differs. {why}";
+            return new Divergence(DivergenceKind.Output, x.Name, x.Path, x.Line, y.Line, detail, x.Output, y.Output, null,
+                Step: call, Environment: environment, FollowsCodeChange: codeChanged);
+        }
+
+        /// <summary>
+        /// A divergence after a draw the library refused: the draw is the divergence to report (what it drew depends on the
+        /// thread schedule or the worker count), the traces' parting is its consequence.
+        /// </summary>
+        private static Divergence DrawBefore(Divergence then, DrawEvent? a, DrawEvent? b)
+        {
+            DrawEvent first = a ?? b!;
+            string Text(DrawEvent draw) => $"{draw.Name} drew from torch's global generator {During(draw)} (line {draw.Line}, thread " +
+                $"{draw.Thread.ToString(CultureInfo.InvariantCulture)}{(draw.ThreadName is { } n ? $" '{n}'" : "")}), and the library refused it";
+            string who = (a, b) switch
+            {
+                ({ } x, { } y) => $"In A, {Text(x)}; in B, {Text(y)}.",
+                ({ } x, null) => $"In A, {Text(x)}.",
+                _ => $"In B, {Text(b!)}.",
+            };
+            string fix = first.Reason == "DataLoading"
+                ? "draw from the sample's stream in GetTensor (var sample = sampler.Resolve(index); torch.rand(..., generator: sample.Generator))"
+                : "draw only on the flow that owns the blocks, or only from streams of your own";
+            string detail = $"{who} What such a draw takes depends on the thread schedule and the number of workers, so the runs cannot be " +
+                $"compared past it: fix it first ({fix}). After it, the traces part: {DiffKindText(then.Kind)} at " +
+                $"{EventText.Block(then.Name, then.Path ?? "")}.";
+            return new Divergence(DivergenceKind.Draw, first.Name, first.Path, a?.Line, b?.Line, detail,
+                a is null ? "(no refused draw)" : $"line {a.Line}: {a.Name}, {a.Detail}", b is null ? "(no refused draw)" : $"line {b.Line}: {b.Name}, {b.Detail}",
+                null, FollowsCodeChange: then.FollowsCodeChange);
+        }
+
+        private static string During(DrawEvent draw) => draw.Reason switch
+        {
+            "DataLoading" => $"while {draw.Detail} loaded",
+            "Fork" => $"on a thread forked off the flow that owns the blocks ({draw.Detail})",
+            "OtherFlow" => $"on a thread that does not own the blocks ({draw.Detail})",
+            _ => $"while woven calls ran on several threads at once ({draw.Detail})",
+        };
+
+        private static string DiffKindText(DivergenceKind kind) => kind switch
+        {
+            DivergenceKind.Structure => "structure",
+            DivergenceKind.Entry => "entry",
+            DivergenceKind.Inside => "inside",
+            DivergenceKind.Mark => "mark",
+            DivergenceKind.Output => "output",
+            DivergenceKind.Draw => "draw",
+            _ => "truncated",
+        };
+
+        /// <summary>The assemblies seen in both traces whose code events name another MVID, in A's order.</summary>
+        private List<CodeChange> CodeChanges()
+        {
+            var changes = new List<CodeChange>();
+            foreach ((string assembly, CodeEvent a) in _a.Code)
+            {
+                if (_b.Code.TryGetValue(assembly, out CodeEvent? b) && !string.Equals(a.Mvid, b.Mvid, StringComparison.OrdinalIgnoreCase))
+                    changes.Add(new CodeChange(assembly, $"version {a.Version}, MVID {a.Mvid}", $"version {b.Version}, MVID {b.Mvid}", a.Line, b.Line));
+            }
+            return changes;
         }
 
         /// <summary>A structure divergence when the events differ in ev, path, name, kind or restore; null when they line up.</summary>
@@ -185,12 +316,17 @@ public static class TraceDiffer
             _ => null,
         };
 
-        private Divergence Entry(EnterEvent x, EnterEvent y)
+        private static Divergence Entry(EnterEvent x, EnterEvent y, EntryCause cause, string why, bool codeChanged)
         {
-            (EntryCause cause, string why) = EntryCauseOf(x, y);
+            if (codeChanged && cause is EntryCause.Unexplained or EntryCause.EnclosingState or EntryCause.StreamState)
+            {
+                // Seeding and environment agree: what differs is the code before this block (or the block's own, keyed by it).
+                (cause, why) = (EntryCause.CodeChange, "the code changed (see the code differences): " + why);
+            }
             string detail = $"Block {EventText.Block(x.Name, x.Path)} starts from another state in A than in B " +
                 $"({Generators(x.State, y.State)}). Cause: {why}.";
-            return new Divergence(DivergenceKind.Entry, x.Name, x.Path, x.Line, y.Line, detail, x.State.ToString(), y.State.ToString(), cause);
+            return new Divergence(DivergenceKind.Entry, x.Name, x.Path, x.Line, y.Line, detail, x.State.ToString(), y.State.ToString(), cause,
+                FollowsCodeChange: codeChanged);
         }
 
         private (EntryCause Cause, string Why) EntryCauseOf(EnterEvent x, EnterEvent y)
@@ -200,7 +336,12 @@ public static class TraceDiffer
                 return (EntryCause.RootSeed, $"another root seed: A {SeedText(sa)}, B {SeedText(sb)}");
             if (!string.Equals(sa?.Derivation, sb?.Derivation, StringComparison.Ordinal))
                 return (EntryCause.Derivation, $"another derivation: A {sa?.Derivation ?? "none"}, B {sb?.Derivation ?? "none"}");
-            List<EnvironmentDifference> environment = EnvironmentDifferences(sa?.Environment, sb?.Environment);
+            if (sa?.Restored is not null && sb?.Restored is not null && sa.State != sb.State)
+            {
+                return (EntryCause.Snapshot, $"the runs put back snapshots that hold other states: A {sa.Restored} on line {sa.Line} ({sa.State}), " +
+                    $"B {sb.Restored} on line {sb.Line} ({sb.State})");
+            }
+            List<EnvironmentDifference> environment = EnvironmentDifferences(_a.Environment, _b.Environment);
             if (environment.Count > 0)
             {
                 // Named as the cause (the format's order), but an enclosing state that differs too is said as well.
@@ -233,16 +374,25 @@ public static class TraceDiffer
             ? "not seeded (no seed event before this block)"
             : $"{seed.RootSeed.ToString(CultureInfo.InvariantCulture)} (seed event on line {seed.Line})";
 
-        private Divergence Inside(ExitEvent x, ExitEvent y)
+        private static Divergence Inside(ExitEvent x, ExitEvent y, bool codeChanged)
         {
+            string why = codeChanged
+                ? "the code changed, and this block draws differently now (more or fewer numbers, or others). This is the block whose draws the change moved."
+                : "something in this block is nondeterministic (threads drawing from one generator, a nondeterministic kernel, or a random " +
+                  "source outside torch such as System.Random, time or a data loader). This is the block to look at.";
             string detail = $"Block {EventText.Block(x.Name, x.Path)} was entered with the same state in both runs but left " +
-                $"with another ({Generators(x.State, y.State)}): something in this " +
-                "block is nondeterministic (threads drawing from one generator, a nondeterministic kernel, or a random source " +
-                "outside torch such as System.Random, time or a data loader). This is the block to look at.";
-            return new Divergence(DivergenceKind.Inside, x.Name, x.Path, x.Line, y.Line, detail, x.State.ToString(), y.State.ToString(), null);
+                $"with another ({Generators(x.State, y.State)}): {why}";
+            return new Divergence(DivergenceKind.Inside, x.Name, x.Path, x.Line, y.Line, detail, x.State.ToString(), y.State.ToString(), null,
+                FollowsCodeChange: codeChanged);
         }
 
-        private static Divergence Truncated(Side stopped, Side goesOn, TraceEvent next)
+        private static Found Truncated(Side stopped, Side goesOn, TraceEvent next)
+        {
+            Divergence truncated = TruncatedAt(stopped, goesOn, next);
+            return new Found(DivergenceKind.Truncated, truncated.LineA, truncated.LineB, changed => truncated with { FollowsCodeChange = changed });
+        }
+
+        private static Divergence TruncatedAt(Side stopped, Side goesOn, TraceEvent next)
         {
             (string? name, string? path) = NameAndPath(next) ?? (null, null);
             string cut = stopped.Reader.Warnings.Any(w => w.Contains("cut short", StringComparison.Ordinal)) ? " (its last line cut short)" : "";
@@ -289,15 +439,37 @@ public static class TraceDiffer
             }
         }
 
-        /// <summary>The next event of <paramref name="side"/> that is not a seed; seeds on the way are taken in.</summary>
+        /// <summary>
+        /// The next event of <paramref name="side"/> that is compared in order (enter, exit, mark, end). Seeds, environment
+        /// changes, code identities, passive calls and refused draws on the way are taken in: they happen at points that
+        /// need not line up between runs (a thread's call, a switch turned on earlier or later).
+        /// </summary>
         private TraceEvent? Next(Side side)
         {
             while (side.Reader.Read() is { } read)
             {
-                if (read is not SeedEvent seed)
-                    return read;
-                side.Seeded(seed);
-                OnSeed(side, seed);
+                switch (read)
+                {
+                    case SeedEvent seed:
+                        side.Seeded(seed);
+                        OnSeed(side, seed);
+                        break;
+                    case EnvironmentEvent changed:
+                        foreach ((string key, string value) in changed.Changed)
+                            side.Environment[key] = value;
+                        break;
+                    case CodeEvent code:
+                        side.Code.TryAdd(code.Assembly, code);
+                        break;
+                    case PassiveEvent:
+                        side.PassiveCalls++;
+                        break;
+                    case DrawEvent draw:
+                        side.Draws.Add(draw);
+                        break;
+                    default:
+                        return read;
+                }
             }
             return null;
         }
@@ -312,15 +484,21 @@ public static class TraceDiffer
             }
             SeedEvent otherSeed = other.UnpairedSeeds.Dequeue();
             (SeedEvent sa, SeedEvent sb) = side == _a ? (seed, otherSeed) : (otherSeed, seed);
-            foreach (EnvironmentDifference difference in EnvironmentDifferences(sa.Environment, sb.Environment))
-            {
-                if (_environmentKeys.Add(difference.Key))
-                    _environment.Add(difference);
-            }
+            AddEnvironmentDifferences(EnvironmentDifferences(sa.Environment, sb.Environment));
             if (sa.RootSeed != sb.RootSeed)
                 _rootSeedWarning ??= $"the runs were seeded with other root seeds: A {SeedText(sa)}, B {SeedText(sb)}";
             if (!string.Equals(sa.Derivation, sb.Derivation, StringComparison.Ordinal))
                 _derivationWarning ??= $"the runs use other derivations: A {sa.Derivation} (line {sa.Line}), B {sb.Derivation} (line {sb.Line})";
+        }
+
+        /// <summary>Adds to the report's environment differences those of keys not listed yet.</summary>
+        private void AddEnvironmentDifferences(List<EnvironmentDifference> differences)
+        {
+            foreach (EnvironmentDifference difference in differences)
+            {
+                if (_environmentKeys.Add(difference.Key))
+                    _environment.Add(difference);
+            }
         }
 
         private static List<EnvironmentDifference> EnvironmentDifferences(
@@ -351,11 +529,39 @@ public static class TraceDiffer
         /// </summary>
         private static bool IsSeedingKey(string key) => key is "RootSeed" or "Derivation";
 
-        private List<string> Warnings(Divergence? divergence)
+        private List<string> Warnings(Divergence? divergence, List<CodeChange> codeChanges)
         {
             var warnings = new List<string>();
             warnings.AddRange(_a.Reader.Warnings);
             warnings.AddRange(_b.Reader.Warnings);
+            TraceHeader ha = _a.Reader.Header, hb = _b.Reader.Header;
+            if (ha.Format != hb.Format)
+            {
+                warnings.Add($"A is a format {ha.Format} trace (ReproducibleBlock {ha.Library}), B a format {hb.Format} one (ReproducibleBlock {hb.Library}): " +
+                    "format 1 names a continuing block by its member or line, format 2 by its module's path, and records no code identity, " +
+                    "outputs or environment changes, so such blocks part in structure");
+            }
+            else if (ha.Tensors != hb.Tensors)
+            {
+                warnings.Add($"only {(ha.Tensors ? "A" : "B")} traced modules' output tensors (REPRODUCIBLEBLOCK_TRACE_TENSORS=1): outputs were not compared");
+            }
+            if (codeChanges.Count > 0 && divergence is null)
+            {
+                warnings.Add("the code differs (" + string.Join(", ", codeChanges.Select(c => c.Assembly)) +
+                    "), but every block, output and mark agrees: the change did not touch what the traces record");
+            }
+            if (divergence is null)
+            {
+                foreach ((string label, Side side) in new[] { ("A", _a), ("B", _b) })
+                {
+                    if (side.Draws.Count > 0)
+                    {
+                        DrawEvent draw = side.Draws[0];
+                        warnings.Add($"{label} recorded {side.Draws.Count} draw(s) the library refused, first {draw.Name} {During(draw)} (line {draw.Line}): " +
+                            "the runs agree here, but such a draw depends on the thread schedule; fix it");
+                    }
+                }
+            }
             if (divergence is null && !_a.Reader.IsComplete && !_b.Reader.IsComplete)
             {
                 warnings.Add($"both traces stop early at the same point, without an end event (A after line {_a.Reader.LastLine}, " +

@@ -11,6 +11,19 @@ internal static class DiffJson
         json.WriteStartObject();
         json.WriteString("result", diff.Same ? "same" : "diverged");
         json.WriteBoolean("complete", diff.Complete);
+        json.WriteBoolean("codeDiffers", diff.CodeDiffers);
+        json.WriteStartArray("codeChanges");
+        foreach (CodeChange change in diff.CodeChanges)
+        {
+            json.WriteStartObject();
+            json.WriteString("assembly", change.Assembly);
+            json.WriteString("a", change.A);
+            json.WriteString("b", change.B);
+            json.WriteNumber("lineA", change.LineA);
+            json.WriteNumber("lineB", change.LineB);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
         if (diff.Divergence is { } d)
         {
             json.WriteStartObject("divergence");
@@ -23,6 +36,19 @@ internal static class DiffJson
             json.WriteString("a", d.A);
             json.WriteString("b", d.B);
             json.WriteString("cause", d.Cause is { } cause ? Text(cause) : null);
+            json.WriteNumberOrNull("step", d.Step);
+            json.WriteBoolean("followsCodeChange", d.FollowsCodeChange);
+            if (d.Environment is { } environment)
+            {
+                json.WriteStartArray("environment");
+                foreach (EnvironmentDifference difference in environment)
+                    WriteDifference(json, difference);
+                json.WriteEndArray();
+            }
+            else
+            {
+                json.WriteNull("environment");
+            }
             json.WriteEndObject();
         }
         else
@@ -48,13 +74,7 @@ internal static class DiffJson
 
         json.WriteStartArray("environmentDifferences");
         foreach (EnvironmentDifference difference in diff.EnvironmentDifferences)
-        {
-            json.WriteStartObject();
-            json.WriteString("key", difference.Key);
-            json.WriteString("a", difference.A);
-            json.WriteString("b", difference.B);
-            json.WriteEndObject();
-        }
+            WriteDifference(json, difference);
         json.WriteEndArray();
 
         json.WriteStartArray("warnings");
@@ -66,6 +86,15 @@ internal static class DiffJson
         WriteSide(json, "a", diff.A);
         WriteSide(json, "b", diff.B);
         json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WriteDifference(Utf8JsonWriter json, EnvironmentDifference difference)
+    {
+        json.WriteStartObject();
+        json.WriteString("key", difference.Key);
+        json.WriteString("a", difference.A);
+        json.WriteString("b", difference.B);
         json.WriteEndObject();
     }
 
@@ -89,6 +118,10 @@ internal static class DiffJson
         json.WriteNumber("lastLine", side.LastLine);
         json.WriteString("library", side.Header.Library);
         json.WriteString("derivation", side.Derivation);
+        json.WriteNumber("format", side.Header.Format);
+        json.WriteBoolean("tensors", side.Header.Tensors);
+        json.WriteNumber("passiveCalls", side.PassiveCalls);
+        json.WriteNumber("draws", side.Draws);
         json.WriteEndObject();
     }
 
@@ -98,6 +131,8 @@ internal static class DiffJson
         DivergenceKind.Entry => "entry",
         DivergenceKind.Inside => "inside",
         DivergenceKind.Mark => "mark",
+        DivergenceKind.Output => "output",
+        DivergenceKind.Draw => "draw",
         _ => "truncated",
     };
 
@@ -108,6 +143,8 @@ internal static class DiffJson
         EntryCause.Environment => "environment",
         EntryCause.EnclosingState => "enclosingState",
         EntryCause.StreamState => "streamState",
+        EntryCause.Snapshot => "snapshot",
+        EntryCause.CodeChange => "codeChange",
         _ => "unexplained",
     };
 }

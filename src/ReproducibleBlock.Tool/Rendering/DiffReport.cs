@@ -13,6 +13,19 @@ internal static class DiffReport
         WriteSide(console, "B", diff.B);
         console.WriteLine();
 
+        if (diff.CodeDiffers)
+        {
+            // Said first: two builds of the code are not two runs of one program, whatever follows.
+            foreach (CodeChange change in diff.CodeChanges)
+            {
+                console.MarkupLineInterpolated($"[red bold]The code differs[/]: {change.Assembly} changed (A {change.A}, line {change.LineA}; B {change.B}, line {change.LineB}).");
+            }
+            console.WriteLine(diff.Divergence is null
+                ? "The traces still agree: the change did not touch what they record."
+                : "What follows is a consequence of that change: these are runs of two builds, not two runs of one program.");
+            console.WriteLine();
+        }
+
         if (diff.Divergence is { } divergence)
         {
             WriteDivergence(console, divergence);
@@ -55,16 +68,28 @@ internal static class DiffReport
 
     private static void WriteDivergence(IAnsiConsole console, Divergence divergence)
     {
-        console.MarkupLineInterpolated($"[red bold]Diverged[/]: [bold]{DiffJson.Text(divergence.Kind)}[/]");
+        string consequence = divergence.FollowsCodeChange ? " (a consequence of the code change)" : "";
+        console.MarkupLineInterpolated($"[red bold]Diverged[/]: [bold]{DiffJson.Text(divergence.Kind)}[/]{consequence}");
         void Field(string label, string value) => console.MarkupLineInterpolated($"  [bold]{label,-5}[/]  {value}");
-        Field(divergence.Kind == DivergenceKind.Mark ? "mark" : "block", divergence.Name ?? "(unnamed)");
+        Field(divergence.Kind switch { DivergenceKind.Mark => "mark", DivergenceKind.Draw => "by", _ => "block" }, divergence.Name ?? "(unnamed)");
         Field("path", divergence.Path is null ? "(none)" : divergence.Path.Length == 0 ? "(top level)" : divergence.Path);
+        if (divergence.Step is { } step)
+            Field("call", $"{step.ToString(CultureInfo.InvariantCulture)} (the module's call in the run: with one call per step, the step)");
         Field("lines", $"A {Line(divergence.LineA)}, B {Line(divergence.LineB)}");
         if (divergence.Cause is { } cause)
             Field("cause", DiffJson.Text(cause));
         Field("A", divergence.A ?? "(none)");
         Field("B", divergence.B ?? "(none)");
         console.WriteLine(divergence.Detail);
+        if (divergence.Environment is { Count: > 0 } environment)
+        {
+            // Beside the divergence, not only among the warnings: for an output divergence they are the first suspects.
+            console.WriteLine("Environment differences where it happens:");
+            var table = new Table().AddColumn("Key").AddColumn("A").AddColumn("B");
+            foreach (EnvironmentDifference difference in environment)
+                table.AddRow(Markup.Escape(difference.Key), Markup.Escape(difference.A ?? "(absent)"), Markup.Escape(difference.B ?? "(absent)"));
+            console.Write(table);
+        }
     }
 
     private static string Line(long? line) => line is { } l ? l.ToString(CultureInfo.InvariantCulture) : "(no event)";
@@ -91,12 +116,15 @@ internal static class DiffReport
         console.WriteLine(later.Compared == 0
             ? $"Later blocks: none entered and left after the divergence ({how})."
             : $"Later blocks: {later.Agree} agree, {later.Differ} differ ({later.Compared} compared, {how}).");
-        if (divergence.Kind == DivergenceKind.Inside && later.Agree > later.Differ)
+        if (divergence.Kind is DivergenceKind.Inside or DivergenceKind.Output && later.Agree > later.Differ)
         {
             string blocks = diff.A.Derivation is { } d ? $"With the {d} derivation, blocks" : "Blocks";
-            console.WriteLine(
-                "Most later blocks agree: this is the library isolating blocks. " +
-                $"{blocks} after the nondeterministic one start from their own derived state, so its nondeterminism does not spread to them.");
+            string after = divergence.FollowsCodeChange
+                ? "after the changed one start from their own derived state, so the change does not spread to their draws."
+                : divergence.Kind == DivergenceKind.Output
+                    ? "after it start from their own derived state: their random streams agree, whatever values flow through them."
+                    : "after the nondeterministic one start from their own derived state, so its nondeterminism does not spread to them.";
+            console.WriteLine($"Most later blocks agree: this is the library isolating blocks. {blocks} {after}");
         }
     }
 }

@@ -16,6 +16,7 @@ internal static class ShowJson
         json.WriteString("library", summary.Header.Library);
         json.WriteNumber("pid", summary.Header.Pid);
         json.WriteString("started", summary.Header.Started);
+        json.WriteBoolean("tensors", summary.Header.Tensors);
         json.WriteBoolean("complete", summary.Complete);
         json.WriteNumber("events", summary.Events);
         json.WriteNumber("lastLine", summary.LastLine);
@@ -47,6 +48,20 @@ internal static class ShowJson
         json.WriteNumber("paths", summary.Paths);
         json.WriteNumber("entered", summary.Entered);
         json.WriteNumber("marks", summary.Marks);
+        json.WriteNumber("outputs", summary.Outputs);
+        json.WriteNumber("passiveCalls", summary.PassiveCalls);
+        json.WriteNumber("draws", summary.DrawCount);
+        json.WriteStartArray("code");
+        foreach (CodeEvent code in summary.Code)
+        {
+            json.WriteStartObject();
+            json.WriteString("assembly", code.Assembly);
+            json.WriteString("version", code.Version);
+            json.WriteString("mvid", code.Mvid);
+            json.WriteNumber("line", code.Line);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
         WriteMarks(json, "topLevelMarks", summary.Root);
         json.WriteStartArray("blocks");
         foreach (BlockNode child in summary.Root.Children)

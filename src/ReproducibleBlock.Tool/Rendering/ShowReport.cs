@@ -14,7 +14,7 @@ internal static class ShowReport
     {
         TraceHeader header = summary.Header;
         console.MarkupInterpolated($"[bold]Trace[/]  {summary.File}: format {header.Format}, ");
-        console.MarkupLineInterpolated($"ReproducibleBlock {header.Library}, pid {header.Pid}, started {header.Started}");
+        console.MarkupLineInterpolated($"ReproducibleBlock {header.Library}, pid {header.Pid}, started {header.Started}{(header.Tensors ? ", output tensors traced" : "")}");
 
         switch (summary.Seedings.Count)
         {
@@ -43,8 +43,19 @@ internal static class ShowReport
             console.Write(table);
         }
 
+        if (summary.Code.Count > 0)
+        {
+            console.MarkupLine("[bold]Code[/]");
+            var code = new Table().AddColumn("Assembly").AddColumn("Version").AddColumn("MVID").AddColumn("Line");
+            foreach (CodeEvent assembly in summary.Code)
+                code.AddRow(Markup.Escape(assembly.Assembly), Markup.Escape(assembly.Version), Markup.Escape(assembly.Mvid), Number(assembly.Line));
+            console.Write(code);
+        }
+
         console.MarkupLineInterpolated(
             $"[bold]Blocks[/]  distinct paths: {summary.Paths}, blocks entered: {summary.Entered}, marks: {summary.Marks}");
+        if (header.Format >= 2)
+            console.MarkupLineInterpolated($"[bold]Also[/]    outputs: {summary.Outputs}, passive calls: {summary.PassiveCalls}, refused draws: {summary.DrawCount}");
         var tree = new Tree(Markup.Escape($"{summary.File} (top level)"));
         AddItems(tree, summary.Root);
         console.Write(tree);

@@ -116,6 +116,11 @@ public sealed class TraceSummary
     private readonly List<string> _warnings = [];
     private readonly OpenBlocks _open = new();
     private readonly HashSet<string> _changedKeys = new(StringComparer.Ordinal);
+    private readonly List<CodeEvent> _code = [];
+    private readonly List<DrawEvent> _draws = [];
+
+    /// <summary>How many refused draws are kept for the report (all are counted).</summary>
+    private const int KeptDraws = 100;
     private long _unmatchedExits;
     private long _tooDeep;
     private (long Line, int Depth) _firstTooDeep;
@@ -161,6 +166,21 @@ public sealed class TraceSummary
     /// <summary>Marks made, in all.</summary>
     public long Marks { get; private set; }
 
+    /// <summary>Exits that carry an output fingerprint (continuing blocks of modules, with tensors traced).</summary>
+    public long Outputs { get; private set; }
+
+    /// <summary>The woven assemblies whose code opened blocks, as their <c>code</c> events name them, in order.</summary>
+    public IReadOnlyList<CodeEvent> Code => _code;
+
+    /// <summary>Woven calls that ran passively, on threads that do not own the blocks (<c>passive</c> events).</summary>
+    public long PassiveCalls { get; private set; }
+
+    /// <summary>Draws from the global generator the library refused, in all.</summary>
+    public long DrawCount { get; private set; }
+
+    /// <summary>The first of those draws (up to 100).</summary>
+    public IReadOnlyList<DrawEvent> Draws => _draws;
+
     /// <summary>The blocks still open where the trace ends (a run that stopped early), outermost first.</summary>
     public IReadOnlyList<EnterEvent> OpenAtEnd { get; private set; } = [];
 
@@ -200,6 +220,8 @@ public sealed class TraceSummary
                 _open.Follow(enter);
                 break;
             case ExitEvent exit:
+                if (exit.Output is not null)
+                    Outputs++;
                 if (TreeNode(exit.Path, exit.Line) is { } left)
                     left.Exited++;
                 if (_open.Follow(exit) is null && _unmatchedExits++ == 0)
@@ -208,6 +230,26 @@ public sealed class TraceSummary
             case MarkEvent mark:
                 Marks++;
                 TreeNode(mark.Path, mark.Line)?.Mark(mark);
+                break;
+            case EnvironmentEvent changed:
+                foreach ((string key, string value) in changed.Changed)
+                {
+                    string? first = Environment is not null && Environment.TryGetValue(key, out string? v) ? v : null;
+                    if (_changedKeys.Add(key))
+                        _warnings.Add($"{File}:{changed.Line}: the environment changed after SetSeed: {key} {first ?? "absent"} -> {value}");
+                }
+                break;
+            case CodeEvent code:
+                _code.Add(code);
+                break;
+            case PassiveEvent:
+                PassiveCalls++;
+                break;
+            case DrawEvent draw:
+                if (DrawCount++ < KeptDraws)
+                    _draws.Add(draw);
+                if (DrawCount == 1)
+                    _warnings.Add($"{File}:{draw.Line}: {draw.Name} drew from torch's global generator ({draw.Reason}, {draw.Detail}), and the library refused it");
                 break;
         }
     }

@@ -18,7 +18,12 @@ internal static class EventText
         ExitEvent e => $"leaves {Block(e.Name, e.Path)}",
         MarkEvent e => $"marks '{e.Name}' in {Where(e.Path)}",
         EndEvent => "ends (its end event)",
+        SeedEvent { Restored: { } how } e => $"{how.ToLowerInvariant()}s a snapshot seeded with {e.RootSeed.ToString(CultureInfo.InvariantCulture)} ({e.Derivation})",
         SeedEvent e => $"seeds with {e.RootSeed.ToString(CultureInfo.InvariantCulture)} ({e.Derivation})",
+        EnvironmentEvent e => $"changes the environment ({string.Join(", ", e.Changed.Keys)})",
+        CodeEvent e => $"runs code of {e.Assembly} (MVID {e.Mvid})",
+        PassiveEvent e => $"runs {e.Name} passively on thread {e.Thread.ToString(CultureInfo.InvariantCulture)}",
+        DrawEvent e => $"refuses a draw of {e.Name} ({e.Detail})",
         _ => read.GetType().Name,
     };
 

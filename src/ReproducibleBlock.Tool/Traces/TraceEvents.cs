@@ -4,11 +4,15 @@ using System.Collections.Generic;
 namespace ReproducibleBlock.Tool.Traces;
 
 /// <summary>The first line of a trace: which format it is in and which run wrote it.</summary>
-/// <param name="Format">The format version; this reader knows <see cref="TraceReader.KnownFormat"/> only.</param>
+/// <param name="Format">The format version: 1 or 2 (<see cref="TraceReader.KnownFormat"/> is the newest this reader knows).</param>
 /// <param name="Library">The ReproducibleBlock.Core version that wrote the trace.</param>
 /// <param name="Pid">The writing process's id.</param>
 /// <param name="Started">When tracing started (UTC), as written.</param>
-public sealed record TraceHeader(int Format, string Library, long Pid, string Started);
+/// <param name="Tensors">
+/// Whether the run fingerprinted modules' output tensors (<c>REPRODUCIBLEBLOCK_TRACE_TENSORS=1</c>, format 2); false for
+/// format 1, which has no outputs.
+/// </param>
+public sealed record TraceHeader(int Format, string Library, long Pid, string Started, bool Tensors = false);
 
 /// <summary>How a block was opened: the <c>kind</c> property of an <c>enter</c> event.</summary>
 public enum BlockKind
@@ -46,7 +50,64 @@ public abstract record TraceEvent(long Line, long Seq);
 /// <param name="RootSeed">The root seed.</param>
 /// <param name="Derivation">The derivation, <c>"Keyed"</c> or <c>"ResetAndAdvance"</c>.</param>
 /// <param name="Environment">The environment record's pairs (<c>ReproducibleEnvironment.ToPairs()</c>).</param>
-public sealed record SeedEvent(long Line, long Seq, long RootSeed, string Derivation, IReadOnlyDictionary<string, string> Environment)
+/// <param name="Restored">
+/// For a snapshot put back (format 2): <c>"Restore"</c> or <c>"Resume"</c>; null for <c>SetSeed</c>.
+/// </param>
+/// <param name="Path">For a snapshot put back: the path of the innermost open block where it was applied (empty at the top level); null otherwise.</param>
+/// <param name="State">For a snapshot put back: the generators' fingerprints once it was applied; null otherwise.</param>
+public sealed record SeedEvent(
+    long Line, long Seq, long RootSeed, string Derivation, IReadOnlyDictionary<string, string> Environment,
+    string? Restored = null, string? Path = null, GeneratorFingerprints? State = null)
+    : TraceEvent(Line, Seq);
+
+/// <summary>
+/// An <c>environment</c> event (format 2): values of the environment record that changed after the last <c>seed</c> or
+/// <c>environment</c> event, such as the deterministic switch turned on after <c>SetSeed</c>, or the torch thread count.
+/// </summary>
+/// <param name="Line">The 1-based line number in the file.</param>
+/// <param name="Seq">The event's <c>seq</c>.</param>
+/// <param name="Changed">The keys that changed, with their new values.</param>
+public sealed record EnvironmentEvent(long Line, long Seq, IReadOnlyDictionary<string, string> Changed) : TraceEvent(Line, Seq);
+
+/// <summary>
+/// A <c>code</c> event (format 2): the identity of an assembly whose woven code opens blocks, written before the first
+/// event that comes from it.
+/// </summary>
+/// <param name="Line">The 1-based line number in the file.</param>
+/// <param name="Seq">The event's <c>seq</c>.</param>
+/// <param name="Assembly">The assembly's simple name.</param>
+/// <param name="Version">Its assembly version.</param>
+/// <param name="Mvid">Its module version id: a deterministic build gives the same one for the same code, another for changed code.</param>
+public sealed record CodeEvent(long Line, long Seq, string Assembly, string Version, string Mvid) : TraceEvent(Line, Seq);
+
+/// <summary>
+/// A <c>passive</c> event (format 2): a woven call ran on a thread that does not own the open blocks, without switching
+/// the generators (and without drawing), written when it ended.
+/// </summary>
+/// <param name="Line">The 1-based line number in the file.</param>
+/// <param name="Seq">The event's <c>seq</c>.</param>
+/// <param name="Path">The innermost block open on the owning flow (empty at the top level).</param>
+/// <param name="Name">The call, as the library describes it.</param>
+/// <param name="Thread">The managed thread id it ran on.</param>
+/// <param name="ThreadName">The thread's name; null when it has none.</param>
+/// <param name="Reason">Why it ran passively: <c>DataLoading</c>, <c>Fork</c>, <c>OtherFlow</c> or <c>Concurrent</c>.</param>
+public sealed record PassiveEvent(long Line, long Seq, string Path, string Name, long Thread, string? ThreadName, string Reason)
+    : TraceEvent(Line, Seq);
+
+/// <summary>
+/// A <c>draw</c> event (format 2): something drew from torch's global generator where no run can repeat the draw, and the
+/// library refused it (a <c>Dataset.GetTensor</c> while its batch loaded, a woven call on a thread that does not own the
+/// blocks).
+/// </summary>
+/// <param name="Line">The 1-based line number in the file.</param>
+/// <param name="Seq">The event's <c>seq</c>.</param>
+/// <param name="Path">The innermost block open on the owning flow (empty at the top level).</param>
+/// <param name="Name">Who drew: <c>Namespace.Dataset.GetTensor</c>, or the woven call.</param>
+/// <param name="Thread">The managed thread id the refusal was made on.</param>
+/// <param name="ThreadName">The thread's name; null when it has none.</param>
+/// <param name="Reason">When: <c>DataLoading</c>, <c>Fork</c>, <c>OtherFlow</c> or <c>Concurrent</c>.</param>
+/// <param name="Detail">Where, in words (<c>batch 0 of epoch 0</c>).</param>
+public sealed record DrawEvent(long Line, long Seq, string Path, string Name, long Thread, string? ThreadName, string Reason, string Detail)
     : TraceEvent(Line, Seq);
 
 /// <summary>An <c>enter</c> event: a block was entered.</summary>
@@ -68,7 +129,11 @@ public sealed record EnterEvent(
 /// <param name="Path">The block's path.</param>
 /// <param name="Name">Who opened the block; null when unknown.</param>
 /// <param name="State">The state the block ends with, before the enclosing state is put back.</param>
-public sealed record ExitEvent(long Line, long Seq, string Path, string? Name, GeneratorFingerprints State) : TraceEvent(Line, Seq);
+/// <param name="Output">
+/// For a continuing block of a module, when the run traced tensors (format 2): XXH3-64 of its output tensors' bytes,
+/// 16 lowercase hex digits; null otherwise.
+/// </param>
+public sealed record ExitEvent(long Line, long Seq, string Path, string? Name, GeneratorFingerprints State, string? Output = null) : TraceEvent(Line, Seq);
 
 /// <summary>A <c>mark</c> event: <c>BlockTrace.Mark(name, tensors)</c>.</summary>
 /// <param name="Line">The 1-based line number in the file.</param>

@@ -20,8 +20,8 @@ namespace ReproducibleBlock.Tool.Traces;
 /// </remarks>
 public sealed class TraceReader : IDisposable
 {
-    /// <summary>The format version this reader knows.</summary>
-    public const int KnownFormat = 1;
+    /// <summary>The newest format version this reader knows; it reads every format from 1 up to it.</summary>
+    public const int KnownFormat = 2;
 
     private readonly Stream _stream;
     private readonly Utf8LineReader _lines;
@@ -149,15 +149,15 @@ public sealed class TraceReader : IDisposable
             throw Error($"the first line must be a trace event, not {(ev.ValueKind == JsonValueKind.String ? $"'{ev.GetString()}'" : Describe(ev))}");
         var line = new LineObject(this, root, "trace");
         long format = line.Integer("format");
-        if (format != KnownFormat)
-            throw Error($"unknown trace format {format}: this reader knows format {KnownFormat} " +
+        if (format is < 1 or > KnownFormat)
+            throw Error($"unknown trace format {format}: this reader knows formats 1 to {KnownFormat} " +
                 "(a newer ReproducibleBlock wrote it: update reproducible-block)");
         string library = line.String("library");
         long pid = line.Integer("pid");
         string started = line.String("started");
         if (!DateTimeOffset.TryParse(started, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _))
             throw Error($"trace event: 'started' must be a UTC time in ISO 8601, not \"{started}\"");
-        return new TraceHeader((int)format, library, pid, started);
+        return new TraceHeader((int)format, library, pid, started, line.OptionalBoolean("tensors") ?? false);
     }
 
     private TraceEvent? ReadEvent(JsonElement root)
@@ -179,12 +179,25 @@ public sealed class TraceReader : IDisposable
         switch (ev)
         {
             case "seed":
-                return new SeedEvent(_line, seq, line.Integer("rootSeed"), line.Derivation("derivation"), line.StringMap("environment"));
+                string? restored = line.OptionalRestored("restored");
+                return new SeedEvent(_line, seq, line.Integer("rootSeed"), line.Derivation("derivation"), line.StringMap("environment"),
+                    restored, restored is null ? null : line.String("path"), restored is null ? null : line.Fingerprints("state"));
             case "enter":
                 return new EnterEvent(_line, seq, line.String("path"), line.StringOrNull("name"), line.Kind("kind"), line.Boolean("restore"),
                     line.Fingerprints("before"), line.Fingerprints("state"));
             case "exit":
-                return new ExitEvent(_line, seq, line.String("path"), line.StringOrNull("name"), line.Fingerprints("state"));
+                return new ExitEvent(_line, seq, line.String("path"), line.StringOrNull("name"), line.Fingerprints("state"),
+                    line.OptionalFingerprint("output"));
+            case "environment":
+                return new EnvironmentEvent(_line, seq, line.StringMap("changed"));
+            case "code":
+                return new CodeEvent(_line, seq, line.String("assembly"), line.String("version"), line.String("mvid"));
+            case "passive":
+                return new PassiveEvent(_line, seq, line.String("path"), line.String("name"), line.Integer("thread"),
+                    line.OptionalString("threadName"), line.String("reason"));
+            case "draw":
+                return new DrawEvent(_line, seq, line.String("path"), line.String("name"), line.Integer("thread"),
+                    line.OptionalString("threadName"), line.String("reason"), line.String("detail"));
             case "mark":
                 return new MarkEvent(_line, seq, line.String("path"), line.String("name"), line.Fingerprint("fingerprint"));
             case "end":
@@ -383,6 +396,40 @@ public sealed class TraceReader : IDisposable
                 ? reader.Error($"{ev} event: property '{name}' must be an integer (64-bit), not {value.GetRawText()}")
                 : WrongType(name, "an integer", value);
         }
+
+        /// <summary>A property that may be absent (a later addition): its value, or null when it is absent or null.</summary>
+        private JsonElement? Optional(string name) =>
+            element.TryGetProperty(name, out JsonElement value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+        public bool? OptionalBoolean(string name) => Optional(name) switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.True } => true,
+            { ValueKind: JsonValueKind.False } => false,
+            { } other => throw WrongType(name, "true or false", other),
+        };
+
+        public string? OptionalString(string name) => Optional(name) switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.String } text => text.GetString(),
+            { } other => throw WrongType(name, "a string or null", other),
+        };
+
+        public string? OptionalFingerprint(string name) => OptionalString(name) switch
+        {
+            null => null,
+            string text when IsFingerprint(text) => text,
+            string text => throw reader.Error($"{ev} event: property '{name}' must be 16 lowercase hex digits or null, not \"{text}\""),
+        };
+
+        public string? OptionalRestored(string name) => OptionalString(name) switch
+        {
+            null => null,
+            "Restore" => "Restore",
+            "Resume" => "Resume",
+            string text => throw reader.Error($"{ev} event: property '{name}' must be \"Restore\", \"Resume\" or null, not \"{text}\""),
+        };
 
         public bool Boolean(string name)
         {
