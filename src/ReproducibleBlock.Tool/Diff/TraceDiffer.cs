@@ -191,8 +191,7 @@ public static class TraceDiffer
                     "(or a value from outside the generators: a clock, the data). ";
                 why += environment.Count == 0
                     ? "The environments do not differ where it happens, so look inside this module's forward."
-                    : "Environment differences where it happens: " +
-                      string.Join("; ", environment.Select(d => $"{d.Key} (A {d.A ?? "absent"}, B {d.B ?? "absent"})")) + ".";
+                    : $"The environments differ where it happens, in {string.Join(", ", environment.Select(d => d.Key))}: the first suspect{(environment.Count == 1 ? "" : "s")}.";
             }
             string detail = $"Module {module} gave another output on its call {call.ToString(CultureInfo.InvariantCulture)}, while {streams}: " +
                 $"it is the first module whose output differs. {why}";
