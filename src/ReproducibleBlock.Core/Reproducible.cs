@@ -197,8 +197,11 @@ public static class Reproducible
     /// to set <c>CUBLAS_WORKSPACE_CONFIG</c> before the process starts.
     /// </remarks>
     /// <exception cref="PlatformNotSupportedException">The loaded libtorch does not export the switches (the message names what is missing).</exception>
-    public static void UseDeterministicAlgorithms(bool enabled = true, bool warnOnly = false) =>
+    public static void UseDeterministicAlgorithms(bool enabled = true, bool warnOnly = false)
+    {
         Determinism.Use(enabled, warnOnly, message => Runtime.WarningHandler?.Invoke(message));
+        Runtime.TraceEnvironmentChange(); // a trace records the switch as its seed event did not (SetSeed came first)
+    }
 
     /// <summary>Whether libtorch uses deterministic algorithms (see <see cref="UseDeterministicAlgorithms"/>), whoever turned them on.</summary>
     /// <exception cref="PlatformNotSupportedException">The loaded libtorch does not export the switches.</exception>

@@ -109,6 +109,35 @@ public static class WovenCode
         State.BlockRuntime.Shared.ExitModule(module);
     }
 
+    /// <summary>
+    /// After that call, when it returned <paramref name="output"/>: as <see cref="ExitModule"/>, with the output's
+    /// tensors fingerprinted for the module's exit event while the trace records tensors
+    /// (<see cref="BlockTrace.TensorsEnvironmentVariable"/>).
+    /// </summary>
+    /// <typeparam name="T">The <c>forward</c>'s return type: a value type is boxed only while tensors are traced.</typeparam>
+    public static void ExitModuleWithOutput<T>(object module, T output)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        State.BlockRuntime runtime = State.BlockRuntime.Shared;
+        if (runtime.TracesTensors)
+            runtime.TraceModuleOutput(module, output);
+        runtime.ExitModule(module);
+    }
+
+    /// <summary>
+    /// Before a woven continuing method (a module's <c>forward</c>) returns <paramref name="output"/> from the block that
+    /// <see cref="EnterContinuingBlock"/> entered as <paramref name="scope"/>: while the trace records tensors
+    /// (<see cref="BlockTrace.TensorsEnvironmentVariable"/>), the block's exit event carries the fingerprint of the
+    /// output's tensors (a tensor, or tuples and collections of them). Otherwise it reads one flag and returns.
+    /// </summary>
+    /// <typeparam name="T">The method's return type: a value type is boxed only while tensors are traced.</typeparam>
+    public static void RecordOutput<T>(BlockScope? scope, T output)
+    {
+        State.BlockRuntime runtime = State.BlockRuntime.Shared;
+        if (scope is not null && runtime.TracesTensors)
+            runtime.TraceOutput(scope, output);
+    }
+
     /// <summary>Marks that the next woven constructor to start is reached through <c>this(...)</c> and must not enter a block of its own.</summary>
     public static void ChainingToWovenConstructor() => t_chainedCallPending = true;
 }

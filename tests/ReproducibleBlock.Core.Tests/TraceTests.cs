@@ -19,7 +19,7 @@ namespace ReproducibleBlock.Tests;
 /// read here independently (torch.get_rng_state and the managed state, hashed with XXH3 by the test).
 /// </summary>
 [TestClass]
-public sealed class TraceTests : RuntimeTest
+public sealed partial class TraceTests : RuntimeTest
 {
     private string _path = null!;
 
@@ -85,7 +85,7 @@ public sealed class TraceTests : RuntimeTest
         List<JsonElement> events = Events();
         Assert.IsFalse(BlockTrace.IsActive);
         Assert.AreEqual("trace", events[0].GetProperty("ev").GetString());
-        Assert.AreEqual(1, events[0].GetProperty("format").GetInt32());
+        Assert.AreEqual(2, events[0].GetProperty("format").GetInt32(), "format 2 since 0.3 (issue 21)");
         Assert.AreEqual(Environment.ProcessId, events[0].GetProperty("pid").GetInt32());
         CollectionAssert.AreEqual(new[] { "trace", "seed", "seed", "enter", "exit", "mark", "end" }, events.Select(e => e.GetProperty("ev").GetString()).ToArray());
         CollectionAssert.AreEqual(new long[] { 0, 1, 2, 3, 4, 5 }, events.Skip(1).Select(e => e.GetProperty("seq").GetInt64()).ToArray());

@@ -156,8 +156,11 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
         (ulong writes, Fingerprint state) = BlockRuntime.Shared.MovementMark();
         if (writes != _handedOutMark.Writes || state == _handedOutMark.State)
             return;
+        string dataset = DatasetName();
+        // The trace names the dataset (the refusal may end the run, or be caught and the run go on with another batch).
+        BlockRuntime.Shared.TraceDraw($"{dataset}.GetTensor", State.PassiveReason.DataLoading, $"batch {batch} of epoch {_epochNumber}");
         throw new InvalidOperationException(
-            $"While batch {batch} of epoch {_epochNumber} was loading, torch's global generator (or Reproducible.Random) moved: {DatasetName()}.GetTensor drew "
+            $"While batch {batch} of epoch {_epochNumber} was loading, torch's global generator (or Reproducible.Random) moved: {dataset}.GetTensor drew "
             + "from it instead of from the sample's stream, so what each sample draws depends on the number of workers and on the thread schedule. Draw from the "
             + "sample's stream: var sample = sampler.Resolve(index); then torch.rand(..., generator: sample.Generator), sample.Random for managed draws. "
             + "TorchSharp's random transforms (torchvision.transforms.Random*, Randomize) draw from the global generator or an unseeded System.Random and take no "
@@ -173,6 +176,6 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
             if (frame.GetMethod() is { Name: "GetTensor", DeclaringType: { } type })
                 return type.FullName ?? type.Name;
         }
-        return "the Dataset's";
+        return "Dataset"; // not found on this thread's stack: the refusal reads "Dataset.GetTensor drew"
     }
 }

@@ -56,6 +56,9 @@ internal sealed class BlockFrame
     /// <summary>While tracing: the block's name in the trace.</summary>
     public string? TraceName { get; set; }
 
+    /// <summary>While tracing tensors: the fingerprint of the output its module's forward returned, for the exit event; null when none was given.</summary>
+    public ulong? TraceOutput { get; set; }
+
     /// <summary>How many restoring exits happened directly under this frame (for CUDA continuation seeds).</summary>
     public ulong ExitCount { get; set; }
 
@@ -106,6 +109,7 @@ internal sealed class BlockFrame
         ClosedByEnclosingExit = false;
         TracePath = "";
         TraceName = null;
+        TraceOutput = null;
         ExitCount = 0;
         _instances?.Clear();
     }

@@ -74,6 +74,8 @@ internal sealed partial class BlockRuntime
                 // Keyed entry wrote the CPU state through the write buffer: hash that instead of reading it back.
                 bool cpuJustWritten = !resumedHere && seeding.Derivation.Kind == BlockDerivation.Keyed && sources.Cpu.HasKnownLayout;
                 _trace.Enter(tracer, frame, parent, Segment(blockSeed, ordinal), name, instance ? "instance" : "block", before, sources, cpuJustWritten);
+                if (resumedHere)
+                    _trace.Restored(tracer, "Resume", _seeding!, frame.TracePath, sources); // the entry applied a waiting Resume
             }
             return scope;
         }
@@ -112,7 +114,7 @@ internal sealed partial class BlockRuntime
                 _writes++;
                 _stack.Push(scope);
                 if (tracer is not null)
-                    _trace.Enter(tracer, frame, parent, StreamSegment(stream.Key), name, "continuing", outside, sources, cpuJustWritten: false);
+                    _trace.Enter(tracer, frame, parent, StreamSegment(stream.Key), name, "continuing", outside, sources, cpuJustWritten: false, stream.TreeName);
                 return scope;
             }
             ulong key = stream?.Key ?? _streams.NextKey(parent.Key);
@@ -127,7 +129,7 @@ internal sealed partial class BlockRuntime
             stream.OpenFrame = frame;
             _stack.Push(scope);
             if (tracer is not null)
-                _trace.Enter(tracer, frame, parent, StreamSegment(key), name, "continuing", Fingerprint.Of(frame.Saved!), sources, sources.Cpu.HasKnownLayout);
+                _trace.Enter(tracer, frame, parent, StreamSegment(key), name, "continuing", Fingerprint.Of(frame.Saved!), sources, sources.Cpu.HasKnownLayout, stream.TreeName);
             return scope;
         }
     }
@@ -160,6 +162,7 @@ internal sealed partial class BlockRuntime
         {
             _streams.RegisterPath(module, ownerStream, PathSeed(path), path);
             ModuleStreams.Hook(module, static m => Shared.EnterModule(m), static m => Shared.ExitModule(m));
+            OutputHooks.Add(module, static (m, output) => Shared.TraceModuleOutput(m, output)); // runs before the hook that leaves
         }
         // Names in the tree, for traces: the outermost woven module registers last, so its names are the ones kept.
         string root = owner.GetType().Name;
@@ -167,7 +170,7 @@ internal sealed partial class BlockRuntime
         foreach ((string path, TorchSharp.torch.nn.Module module) in owner.named_modules())
         {
             if (path.Length > 0 && _streams.Find(module) is { } stream)
-                stream.TreeName = root + "." + path;
+                stream.TreeName = root + "." + BlockNames.ModulePath(path);
         }
     }
 
@@ -247,7 +250,7 @@ internal sealed partial class BlockRuntime
                 sources.Apply(frame.Saved!, alreadyValid: true);
                 _writes++;
             }
-            tracer?.Exit(frame.TracePath, frame.TraceName, ending);
+            tracer?.Exit(frame.TracePath, frame.TraceName, ending, frame.TraceOutput);
             _stack.Pop();
         }
     }

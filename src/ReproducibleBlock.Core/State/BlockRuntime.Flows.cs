@@ -1,5 +1,6 @@
 using System;
 using System.Threading;
+using ReproducibleBlock.Tracing;
 
 namespace ReproducibleBlock.State;
 
@@ -108,7 +109,10 @@ internal sealed partial class BlockRuntime
             Sources sources = Sources();
             RngState now = thread.PassiveAfter ??= sources.NewState();
             sources.Read(now);
-            if (_writes == call.WritesAtEntry && call.Moved(now))
+            bool drew = _writes == call.WritesAtEntry && call.Moved(now);
+            if (_trace.Tracer is { } tracer)
+                TraceHooks.Passive(tracer, _stack.Top.TracePath, call, drew); // the thread a woven call ran on, where it is not the blocks' own
+            if (drew)
                 throw call.DrewRefusal();
         }
     }

@@ -49,6 +49,8 @@ internal sealed partial class BlockRuntime
             _writes++;
             Volatile.Write(ref _seeding, restored);
             _resume.Drop(); // a restore supersedes a resume still waiting
+            if (_trace.Tracer is { } tracer)
+                _trace.Restored(tracer, "Restore", restored, _stack.Top.TracePath, Sources());
         }
     }
 
@@ -77,6 +79,8 @@ internal sealed partial class BlockRuntime
                 // Restore now, or refuse now (a foreign libtorch) rather than when the blocks are entered.
                 Volatile.Write(ref _seeding, Snapshots.Restore(snapshot, _seeding, _stack, Sources(), _streams, Warn, enteredNow: false));
                 _writes++;
+                if (_trace.Tracer is { } tracer)
+                    _trace.Restored(tracer, "Resume", _seeding!, _stack.Top.TracePath, Sources());
             }
         }
     }

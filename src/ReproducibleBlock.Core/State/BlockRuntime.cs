@@ -132,8 +132,10 @@ internal sealed partial class BlockRuntime
             _streams.Reseed(rootKey);
             _stack.OwnRoot(new BlockScope(this, blockSeed: 0, restoreOnExit: false));
             _resume.DropOnSetSeed(Warn);
-            Volatile.Write(ref _seeding, new Seeding(seed, strategy, reference));
-            _trace.Tracer?.Seed(seed, derivation, ReproducibleEnvironment.Current().ToPairs());
+            var seeding = new Seeding(seed, strategy, reference);
+            Volatile.Write(ref _seeding, seeding);
+            if (_trace.Tracer is { } tracer)
+                _trace.Seeded(tracer, seeding);
         }
     }
 
@@ -202,10 +204,13 @@ internal sealed partial class BlockRuntime
     /// <summary>The trace being written, or null.</summary>
     public TraceWriter? Tracer => _trace.Tracer;
 
-    public string StartTrace(string path)
+    /// <summary>Whether a trace is written that records modules' output tensors.</summary>
+    public bool TracesTensors => _trace.TracesTensors;
+
+    public string StartTrace(string path, bool tensors)
     {
         lock (_gate)
-            return _trace.Start(path, _stack, _seeding);
+            return _trace.Start(path, _stack, _seeding, tensors);
     }
 
     public void StopTrace()
@@ -217,7 +222,60 @@ internal sealed partial class BlockRuntime
     public void TraceMark(string name, ulong fingerprint)
     {
         lock (_gate)
-            _trace.Tracer?.Mark(_stack.Top.TracePath, name, fingerprint);
+        {
+            if (_trace.Tracer is not { } tracer)
+                return;
+            _trace.PollEnvironment(tracer, _stack.Top.TracePath);
+            tracer.Mark(_stack.Top.TracePath, name, fingerprint);
+        }
+    }
+
+    /// <summary>After the environment was changed through the library (the deterministic switch): an environment event.</summary>
+    public void TraceEnvironmentChange()
+    {
+        lock (_gate)
+        {
+            if (_trace.Tracer is { } tracer)
+                _trace.EnvironmentChanged(tracer, _stack.Top.TracePath);
+        }
+    }
+
+    /// <summary>
+    /// Gives the block of <paramref name="scope"/> the fingerprint of <paramref name="output"/>'s tensors, for its exit
+    /// event, while the trace records tensors; does nothing otherwise, or for a passive call or a block not open.
+    /// </summary>
+    public void TraceOutput(BlockScope scope, object? output)
+    {
+        if (!_trace.TracesTensors || scope.Passive is not null)
+            return;
+        // Hashed outside the lock: the tensors are the caller's, and copying a large one takes time.
+        if (_trace.OutputOf(output) is not { } fingerprint)
+            return;
+        lock (_gate)
+        {
+            int index = _stack.IndexOf(scope);
+            if (index < 0 || _trace.Tracer is not { } tracer)
+                return;
+            _stack[index].TraceOutput = fingerprint;
+            _trace.PollEnvironment(tracer, _stack.Top.TracePath);
+        }
+    }
+
+    /// <summary>The output of one of TorchSharp's random modules whose stream its forward hook entered on this thread (see <see cref="EnterModule"/>).</summary>
+    public void TraceModuleOutput(object module, object? output)
+    {
+        if (_stack.ThisThread.HookScopes.TryPeek(out (object Module, BlockScope Scope) entered) && ReferenceEquals(entered.Module, module))
+            TraceOutput(entered.Scope, output);
+    }
+
+    /// <summary>A draw the library is about to refuse: <paramref name="who"/> drew from the global generators <paramref name="reason"/>, <paramref name="detail"/>.</summary>
+    public void TraceDraw(string who, PassiveReason reason, string detail)
+    {
+        lock (_gate)
+        {
+            System.Threading.Thread thread = System.Threading.Thread.CurrentThread;
+            _trace.Tracer?.Draw(_stack.Top.TracePath, who, thread.ManagedThreadId, thread.Name, reason.ToString(), detail);
+        }
     }
 
     /// <summary>Ends or flushes the trace at process exit (see <see cref="TraceHooks.EndAtExit"/>).</summary>

@@ -105,6 +105,15 @@ internal static partial class BlockNames
     [GeneratedRegex(@"^/_\d*/")]
     private static partial Regex DeterministicRoot();
 
+    [GeneratedRegex(@"<([^<>.]+)>k__BackingField")]
+    private static partial Regex BackingField();
+
+    /// <summary>
+    /// A module's path in its model as the source names it: TorchSharp names a module held by an auto-property after the
+    /// compiler's backing field (<c>&lt;Features&gt;k__BackingField</c>); a trace says <c>Features</c>.
+    /// </summary>
+    internal static string ModulePath(string path) => path.Contains('<', StringComparison.Ordinal) ? BackingField().Replace(path, "$1") : path;
+
     /// <summary>
     /// A source path as the same text on every machine: a deterministic build's mapped path (<c>/_/src/A.cs</c>) without
     /// its root, or the path relative to the repository (the nearest folder above with <c>.git</c>), else the solution,

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Reflection;
 using System.Threading;
 using ReproducibleBlock.State;
 
@@ -11,12 +13,20 @@ namespace ReproducibleBlock.Tracing;
 /// </summary>
 internal sealed class TraceHooks(object gate, Action<string> warn)
 {
+    private readonly CodeIdentities _code = new();
+    private readonly Dictionary<string, string> _environment = new(StringComparer.Ordinal); // as the trace last recorded it
     private TraceWriter? _tracer;
+    private bool _tensors;
     private RngState? _scratch; // read into while tracing, kept
     private bool _exitHooked;
+    private (int Threads, int Interop, bool? Deterministic) _polled;
+    private bool _warnedAboutOutputs;
 
     /// <summary>The trace being written, or null.</summary>
     public TraceWriter? Tracer => Volatile.Read(ref _tracer);
+
+    /// <summary>Whether a trace is written and records modules' output tensors.</summary>
+    public bool TracesTensors => Volatile.Read(ref _tensors);
 
     /// <summary>The fingerprint of <paramref name="state"/>, or of the generators now when it is null.</summary>
     public Fingerprint Read(Sources sources, RngState? state)
@@ -30,10 +40,22 @@ internal sealed class TraceHooks(object gate, Action<string> warn)
     /// Writes an entry event. <paramref name="cpuJustWritten"/>: the entry set the CPU state from the write buffer,
     /// which still holds it, so its fingerprint needs no read back.
     /// </summary>
-    public void Enter(TraceWriter tracer, BlockFrame frame, BlockFrame parent, string segment, string? name, string kind, in Fingerprint before, Sources sources, bool cpuJustWritten)
+    /// <remarks>
+    /// The block's name in the trace is <c>treeName</c> when given: for a continuing block of a module in a woven
+    /// module's tree, its path there (<c>AlexNet.classifier.2</c>), which a user maps back to the model where the woven
+    /// member's name (or a random module's path under its woven module) would not say which instance it is. A woven
+    /// member's <c>name</c> also names its assembly: a <c>code</c> event comes before the assembly's first block.
+    /// </remarks>
+    public void Enter(TraceWriter tracer, BlockFrame frame, BlockFrame parent, string segment, string? name, string kind, in Fingerprint before, Sources sources,
+        bool cpuJustWritten, string? treeName = null)
     {
+        if (_code.FirstOf(name) is { } assembly)
+        {
+            AssemblyName identity = assembly.GetName();
+            tracer.Code(identity.Name ?? assembly.ManifestModule.Name, identity.Version?.ToString() ?? "0.0.0.0", assembly.ManifestModule.ModuleVersionId);
+        }
         frame.TracePath = parent.TracePath.Length == 0 ? segment : parent.TracePath + "/" + segment;
-        frame.TraceName = name ?? BlockNames.OfCaller();
+        frame.TraceName = treeName ?? name ?? BlockNames.OfCaller();
         Fingerprint state;
         if (cpuJustWritten)
         {
@@ -56,7 +78,7 @@ internal sealed class TraceHooks(object gate, Action<string> warn)
             return;
         try
         {
-            Start(BlockTrace.ExpandPath(path), stack, seeding);
+            Start(BlockTrace.ExpandPath(path), stack, seeding, BlockTrace.TensorsAskedByEnvironment());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -65,7 +87,7 @@ internal sealed class TraceHooks(object gate, Action<string> warn)
         }
     }
 
-    public string Start(string path, ScopeStack stack, Seeding? seeding)
+    public string Start(string path, ScopeStack stack, Seeding? seeding, bool tensors)
     {
         if (_tracer is { } running)
             throw new InvalidOperationException($"A trace is already being written to {running.Path}. Call BlockTrace.Stop() before starting another.");
@@ -74,9 +96,10 @@ internal sealed class TraceHooks(object gate, Action<string> warn)
             throw new InvalidOperationException(
                 $"Tracing cannot start inside blocks ({stack.Describe()}): their entries would be missing from the trace. Start it outside every block, or set {BlockTrace.EnvironmentVariable} before the process starts.");
         }
-        var tracer = new TraceWriter(path);
+        var tracer = new TraceWriter(path, tensors);
+        _code.StartTrace();
         if (seeding is not null)
-            tracer.Seed(seeding.RootSeed, seeding.Derivation.Kind, ReproducibleEnvironment.Current().ToPairs());
+            Seeded(tracer, seeding);
         if (!_exitHooked)
         {
             _exitHooked = true;
@@ -84,13 +107,117 @@ internal sealed class TraceHooks(object gate, Action<string> warn)
             AppDomain.CurrentDomain.UnhandledException += (_, _) => EndAtExit(complete: false);
         }
         Volatile.Write(ref _tracer, tracer);
+        Volatile.Write(ref _tensors, tensors);
         return path;
     }
 
     public void Stop()
     {
         _tracer?.End();
+        Volatile.Write(ref _tensors, false);
         Volatile.Write(ref _tracer, null);
+    }
+
+    /// <summary>A seed event for <paramref name="seeding"/> (SetSeed), with the environment now, which later changes are compared with.</summary>
+    public void Seeded(TraceWriter tracer, Seeding seeding) =>
+        tracer.Seed(seeding.RootSeed, seeding.Derivation.Kind, RecordEnvironment());
+
+    /// <summary>
+    /// A seed event for a snapshot put back by <paramref name="how"/> (Restore, Resume), at <paramref name="path"/>, with
+    /// the generators' state it left.
+    /// </summary>
+    public void Restored(TraceWriter tracer, string how, Seeding seeding, string path, Sources sources) =>
+        tracer.Seed(seeding.RootSeed, seeding.Derivation.Kind, RecordEnvironment(), how, path, Read(sources, state: null));
+
+    /// <summary>
+    /// Writes an <c>environment</c> event with the values of the environment record that changed since the trace last
+    /// recorded it (the deterministic switch turned on after SetSeed, another thread count); nothing when none did.
+    /// </summary>
+    public void EnvironmentChanged(TraceWriter tracer, string path)
+    {
+        List<(string Name, string Value)>? changed = null;
+        foreach ((string name, string value) in ReproducibleEnvironment.Current().ToPairs())
+        {
+            if (name is nameof(ReproducibleEnvironment.RootSeed) or nameof(ReproducibleEnvironment.Derivation))
+                continue; // the seeding is a seed event's
+            if (!_environment.TryGetValue(name, out string? recorded) || !string.Equals(recorded, value, StringComparison.Ordinal))
+            {
+                (changed ??= []).Add((name, value));
+                _environment[name] = value;
+            }
+        }
+        _polled = Poll();
+        if (changed is not null)
+            tracer.EnvironmentChanged(path, changed);
+    }
+
+    /// <summary>
+    /// Before an output or a mark is recorded: the values a user changes between steps (torch's thread counts, the
+    /// deterministic switch) read cheaply, and an <c>environment</c> event when one changed since the last record.
+    /// </summary>
+    public void PollEnvironment(TraceWriter tracer, string path)
+    {
+        if (Poll() != _polled)
+            EnvironmentChanged(tracer, path);
+    }
+
+    private static (int Threads, int Interop, bool? Deterministic) Poll()
+    {
+        bool? deterministic;
+        try
+        {
+            deterministic = Native.LibTorchContext.Instance.DeterministicAlgorithms;
+        }
+        catch (Exception e) when (e is PlatformNotSupportedException or InvalidOperationException)
+        {
+            deterministic = null;
+        }
+        return (TorchSharp.torch.get_num_threads(), TorchSharp.torch.get_num_interop_threads(), deterministic);
+    }
+
+    private IEnumerable<(string Name, string Value)> RecordEnvironment()
+    {
+        _environment.Clear();
+        var pairs = new List<(string Name, string Value)>();
+        foreach ((string name, string value) in ReproducibleEnvironment.Current().ToPairs())
+        {
+            pairs.Add((name, value));
+            _environment[name] = value;
+        }
+        _polled = Poll();
+        return pairs;
+    }
+
+    /// <summary>A woven call that ran passively (<paramref name="drew"/>: and drew, which the library refuses).</summary>
+    public static void Passive(TraceWriter tracer, string path, PassiveCall call, bool drew)
+    {
+        Thread thread = Thread.CurrentThread;
+        if (drew)
+            tracer.Draw(path, call.Description, thread.ManagedThreadId, thread.Name, call.Reason.ToString(), DescribeThread(thread));
+        else
+            tracer.Passive(path, call.Description, thread.ManagedThreadId, thread.Name, call.Reason.ToString());
+    }
+
+    private static string DescribeThread(Thread thread) =>
+        thread.IsThreadPoolThread ? "on a thread-pool thread" : thread.Name is { } name ? $"on thread '{name}'" : "on a thread of its own";
+
+    /// <summary>The fingerprint of a module's output, or null (no tensor in it, or one that cannot be read: warned about once).</summary>
+    public ulong? OutputOf(object? output)
+    {
+        try
+        {
+            return TensorFingerprint.Of(output);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or ArgumentException or NotSupportedException or System.Runtime.InteropServices.ExternalException)
+        {
+            // The trace must never change what the program does: a tensor that cannot be copied goes unrecorded.
+            if (!_warnedAboutOutputs)
+            {
+                _warnedAboutOutputs = true;
+                warn($"a module's output could not be fingerprinted for the trace ({e.GetType().Name}: {e.Message}); such outputs are left out of it.");
+            }
+            return null;
+        }
     }
 
     /// <summary>
