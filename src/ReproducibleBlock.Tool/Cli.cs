@@ -26,12 +26,14 @@ public static class Cli
                reproducible-block --help | --version
 
         Reads the trace files ReproducibleBlock writes while tracing is on (REPRODUCIBLEBLOCK_TRACE=path before the
-        process starts, or BlockTrace.Start(path)); the format is the README's trace format.
+        process starts, or BlockTrace.Start(path); REPRODUCIBLEBLOCK_TRACE_TENSORS=1 adds modules' outputs); the
+        format is the README's trace format (versions 1 and 2).
 
         Commands:
-          diff A B     compare the traces of two runs of the same program: the first divergence (structure, entry,
-                       inside, mark or truncated), the block where it happens and why, how many later blocks agree,
-                       and the environment differences (warnings)
+          diff A B     compare the traces of two runs of the same program: whether the code differs (said first),
+                       the first divergence (structure, entry, inside, output, mark, draw or truncated), the block
+                       or module where it happens and why, how many later blocks agree, and the environment
+                       differences (warnings)
           show TRACE   the block tree of one run: each distinct path once, with its name, kind, how many times it was
                        entered and its marks; the seeds and environment; whether the trace is complete
 
