@@ -4,6 +4,12 @@ using BenchmarkDotNet.Running;
 
 // Always in-process: BenchmarkDotNet's generated projects would copy TorchSharp's native library without the
 // libstdc++ build step, and it would not load on Debian 12 / Ubuntu 22.04.
+if (args is ["--paired-trace-steps", .. string[] rest])
+{
+    // Not BenchmarkDotNet: tracing's cost in a training step, measured in interleaved pairs (PairedTraceSteps.cs).
+    ReproducibleBlock.Benchmarks.PairedTraceSteps.Run(rest is [string rounds] ? int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture) : 100);
+    return;
+}
 System.Console.WriteLine($"CUDA available to TorchSharp: {TorchSharp.torch.cuda.is_available()} (blocks also set every CUDA device's generator when it is)");
 if (args.Length > 0 && args[0] == "--paired")
 {
