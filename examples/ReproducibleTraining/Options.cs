@@ -56,14 +56,26 @@ internal sealed record Options(
     TrainingPoint? StopAfter,
     string? CheckpointDirectory,
     int CheckpointEvery,
-    string? ResumeDirectory)
+    string? ResumeDirectory,
+    DataParallel? Ranks = null,
+    string? SampleLog = null)
 {
     public const long DefaultSeed = 42;
     public const int DefaultEpochs = 3;
     public const int DefaultWorkers = 2;
     public const int DefaultBatchSize = 32;
 
-    /// <summary>Batches in an epoch: the last one short, or left out with <see cref="DropLast"/>.</summary>
+    /// <summary>
+    /// This process's rank and the world size when the run is one of several processes (<c>--world-size</c> and
+    /// <c>--rank</c>, or the launcher's <c>RANK</c> and <c>WORLD_SIZE</c>): the sampler then takes this rank's shard of
+    /// every global batch of <see cref="BatchSize"/>. Null when neither says (one process, unsharded: the run as before).
+    /// </summary>
+    public DataParallel? Ranks { get; init; } = Ranks;
+
+    /// <summary><c>--sample-log FILE</c>: a line per sample this process trains on (see <see cref="RunRecord.LogSamples"/>), or null.</summary>
+    public string? SampleLog { get; init; } = SampleLog;
+
+    /// <summary>Batches (global batches, with <see cref="Ranks"/>) in an epoch: the last one short, or left out with <see cref="DropLast"/>.</summary>
     public int BatchesPerEpoch => DropLast ? Trainer.Samples / BatchSize : (Trainer.Samples + BatchSize - 1) / BatchSize;
 
     /// <summary>The folder the run writes its checkpoints to and resumes from: <c>--checkpoint DIR</c>, else <c>--resume DIR</c>.</summary>
@@ -104,6 +116,19 @@ internal sealed record Options(
           --extractor-dropout        add a Dropout(p=0.1) to the feature extractor
           --mask-log FILE            write a line per training step, with the classifier's dropout mask this process
                                      drew there, to FILE: "EPOCH:BATCH HASH", HASH the XXH64 of the mask's bytes
+          --sample-log FILE          write a line per sample this process trains on to FILE: "STEP INDEX HASH", STEP
+                                     the global step (global batches from the run's start, from 0), INDEX the sample's
+                                     index, HASH the XXH64 of the augmented image's float32 bytes (little-endian)
+          --world-size W             train as one of W processes (ranks) on shards of one data order: --batch-size is
+                                     the global batch, W must divide it, and each rank's DataLoader batch is 1/W of it
+                                     (default: the launcher's WORLD_SIZE, else one process, unsharded; --world-size 1
+                                     is one rank of a sharded run, which resumes a checkpoint of several ranks)
+          --rank R                   this process's rank, 0 to W-1 (default: the launcher's RANK, else 0). Ranks share
+                                     --checkpoint DIR (one part per rank) and --resume DIR, on any W dividing the
+                                     batch size (on another W, every rank resumes from rank 0's part); --stop-after
+                                     and --checkpoint-every count global batches. Each rank trains its own copy of the
+                                     model on its shards only (TorchSharp has no collective operations: no gradient
+                                     averaging here), and its four lines are its own
           --stop-after POINT         stop at POINT, write a checkpoint and print none of the four lines. POINT is
                                      E:0 (before the first batch of epoch E), E:B (after batch B of epoch E, up to
                                      the epoch's last) or E:end (after epoch E's end-of-epoch step); epochs and
@@ -122,7 +147,8 @@ internal sealed record Options(
         checkpoint or its newest cannot be resumed from (damaged, or written by another run: another seed, model or
         dataset; the message names the file and what differs); 2 for a wrong option (or a --mask-log FILE that cannot
         be created, a --batch-size, --drop-last or --extractor-dropout that differs from the checkpoint's, a
-        --stop-after that is not after the checkpoint, a checkpoint past --epochs) or when --device cuda finds no CUDA.
+        --stop-after that is not after the checkpoint, a checkpoint past --epochs, a --world-size that does not divide
+        --batch-size, or RANK and WORLD_SIZE that do not parse) or when --device cuda finds no CUDA.
         """;
 
     /// <summary>Reads the arguments.</summary>
@@ -132,8 +158,9 @@ internal sealed record Options(
         long seed = DefaultSeed;
         int epochs = DefaultEpochs, workers = DefaultWorkers, batchSize = DefaultBatchSize, checkpointEvery = 0;
         bool cudaDevice = false, deterministic = true, extractorDropout = false, dropLast = false;
+        int? worldSize = null, rank = null;
         TrainingPoint? stopAfter = null;
-        string? checkpoint = null, resume = null, maskLog = null;
+        string? checkpoint = null, resume = null, maskLog = null, sampleLog = null;
         string? problem = null;
         for (int i = 0; i < args.Length && problem is null; i++)
         {
@@ -190,6 +217,24 @@ internal sealed record Options(
                 case "--mask-log":
                     problem = "--mask-log needs a file after it";
                     break;
+                case "--sample-log" when isPath:
+                    (sampleLog, i) = (value, i + 1);
+                    break;
+                case "--sample-log":
+                    problem = "--sample-log needs a file after it";
+                    break;
+                case "--world-size" when TryPositive(value, out int w):
+                    (worldSize, i) = (w, i + 1);
+                    break;
+                case "--world-size":
+                    problem = "--world-size needs a positive integer after it";
+                    break;
+                case "--rank" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int r):
+                    (rank, i) = (r, i + 1);
+                    break;
+                case "--rank":
+                    problem = "--rank needs an integer of 0 or more after it";
+                    break;
                 case "--stop-after" when TrainingPoint.TryParse(value, out TrainingPoint point):
                     (stopAfter, i) = (point, i + 1);
                     break;
@@ -219,8 +264,11 @@ internal sealed record Options(
                     break;
             }
         }
+        DataParallel? ranks = null;
+        if (problem is null)
+            (ranks, problem) = RanksOf(worldSize, rank);
         var options = new Options(seed, epochs, workers, batchSize, dropLast, cudaDevice, deterministic, extractorDropout, maskLog,
-            stopAfter, checkpoint, checkpointEvery, resume);
+            stopAfter, checkpoint, checkpointEvery, resume, ranks, sampleLog);
         problem ??= options.Problem();
         if (problem is not null)
         {
@@ -232,6 +280,28 @@ internal sealed record Options(
         }
         exitCode = 0;
         return options;
+    }
+
+    /// <summary>
+    /// The rank and world size: <c>--world-size</c> and <c>--rank</c> when either is given (the other 1 or 0), else the
+    /// launcher's environment variables (<see cref="DataParallel.FromEnvironment"/>); null when neither says.
+    /// </summary>
+    private static (DataParallel? Ranks, string? Problem) RanksOf(int? worldSize, int? rank)
+    {
+        if (worldSize is null && rank is null)
+        {
+            bool launched = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("RANK")) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WORLD_SIZE"));
+            try
+            {
+                return (launched ? DataParallel.FromEnvironment() : null, null);
+            }
+            catch (FormatException e)
+            {
+                return (null, $"{e.Message.TrimEnd('.')} (or give --world-size W and --rank R)");
+            }
+        }
+        int w = worldSize ?? 1, r = rank ?? 0;
+        return r < w ? (new DataParallel(r, w), null) : (null, $"--rank {r} is not below --world-size {w}: ranks go from 0 to {w - 1}");
     }
 
     /// <summary>What is wrong with options that each parsed, together.</summary>
@@ -252,6 +322,20 @@ internal sealed record Options(
             return $"--stop-after {stop} is after the last epoch ({Epochs})";
         if (StopAfter is { EpochEnded: false } point && point.Batch > BatchesPerEpoch)
             return $"--stop-after {point}: an epoch has {BatchesPerEpoch} batches of {BatchSize}{(DropLast ? " with --drop-last" : "")}";
+        if (Ranks is { } ranks && BatchSize % ranks.WorldSize != 0)
+        {
+            return $"--batch-size {BatchSize} is not a multiple of --world-size {ranks.WorldSize}: the batch size is the global batch, "
+                + $"and each rank's share of it is one DataLoader batch of the same size. Use a batch size that {ranks.WorldSize} divides, "
+                + $"or a world size that divides {BatchSize}";
+        }
+        if (Ranks is { } shards && StopAfter is { EpochEnded: false, Batch: > 0 } last && last.Batch == BatchesPerEpoch
+            && Trainer.Samples % BatchSize is var rest and > 0 && !DropLast && shards.Rank >= rest)
+        {
+            // The library's limitation: a rank with no share of the partial last global batch gets no batch for it, so
+            // no batch body where a checkpoint could be asked for.
+            return $"--stop-after {last}: the epoch's last global batch has {rest} sample(s), none of them for {shards}, which cannot checkpoint inside "
+                + $"that batch. Stop after batch {last.Batch - 1} or at {last.Epoch}:end";
+        }
         return null;
     }
 

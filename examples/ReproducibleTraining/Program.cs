@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.IO.Hashing;
 using System.Linq;
+using System.Text.RegularExpressions;
 using ReproducibleBlock;
 using ReproducibleBlock.Training;
 using Spectre.Console;
@@ -28,35 +30,35 @@ bool deterministic = options.Deterministic;
 if (deterministic && !DeterministicAlgorithmsWork())
     deterministic = false;
 // A new run numbers its checkpoints from 0: in a folder of an earlier run's, they would be the oldest (and the first deleted).
-if (options.ResumeDirectory is null && options.CheckpointDirectory is { } folder && Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+// The ranks of one run share the folder and write with no barrier: a rank may find the other ranks' parts already there.
+if (options.ResumeDirectory is null && options.CheckpointDirectory is { } folder && Directory.Exists(folder)
+    && Directory.EnumerateFileSystemEntries(folder).Any(entry => !IsAnotherRanksPart(Path.GetFileName(entry))))
 {
     return Fail(2, $"--checkpoint {folder}: the folder is not empty. A new run writes its checkpoints into an empty folder; "
         + $"resume from these with --resume {folder}.");
 }
-StreamWriter? maskLog;
-try
-{
-    maskLog = options.MaskLog is null ? null : new StreamWriter(options.MaskLog, append: false) { NewLine = "\n" };
-}
-catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-{
-    return Fail(2, $"--mask-log {options.MaskLog}: cannot create it: {e.Message}");
-}
+if (OpenLog("--mask-log", options.MaskLog, out StreamWriter? maskLog) is int maskLogFailed)
+    return maskLogFailed;
 using StreamWriter? maskLogFile = maskLog; // closed when the program ends
+if (OpenLog("--sample-log", options.SampleLog, out StreamWriter? sampleLog) is int sampleLogFailed)
+    return sampleLogFailed;
+using StreamWriter? sampleLogFile = sampleLog;
 
 // The run owns its reproducibility: the seed, the samplers, the loop's position and every random stream. Build what
 // a checkpoint holds (the sampler, the data, the model, the optimizer), track it, resume, then loop over run.Epochs and
 // run.Batches: a checkpoint taken anywhere in the loop resumes, in a new process on any number of workers, exactly.
 // <training-recipe>
-var run = new TrainingRun(options.Seed, options.RunDirectory, deterministic) { CheckpointEvery = options.CheckpointEvery };
-ReproducibleSampler sampler = run.Sampler(Trainer.Samples); // a fresh order each epoch, a stream per sample
+var run = new TrainingRun(options.Seed, options.RunDirectory, deterministic, options.Ranks) { CheckpointEvery = options.CheckpointEvery };
+ReproducibleSampler sampler = options.Ranks is null
+    ? run.Sampler(Trainer.Samples) // a fresh order each epoch, a stream per sample
+    : run.Sampler(Trainer.Samples, globalBatchSize: options.BatchSize, dropLast: options.DropLast); // this rank's shards of it
 using SyntheticImages data = SyntheticImages.Generate(Trainer.Samples, sampler); // block 7
 using SmallCnn model = SmallCnn.Create(device, options.ExtractorDropout); // block 1, and a stream per module inside it
 using SGD optimizer = optim.SGD(model.parameters(), Trainer.LearningRate, momentum: Trainer.Momentum);
-var record = new RunRecord(run, maskLog); // what the run draws, for the lines at the end
+var record = new RunRecord(run, maskLog, sampleLog); // what the run draws, for the lines at the end
 model.ClassifierDropout.MaskDrawn = record.AddMask;
-using var loader = new DataLoader(data, options.BatchSize, record.Recording(sampler), device: device,
-    num_worker: options.Workers, drop_last: options.DropLast, disposeDataset: false);
+using var loader = new DataLoader(data, sampler.LocalBatchSize ?? options.BatchSize, record.Recording(sampler), device: device,
+    num_worker: options.Workers, drop_last: options.DropLast && sampler.GlobalBatchSize is null, disposeDataset: false);
 var settings = new RunSettings(options.BatchSize, options.DropLast, options.ExtractorDropout);
 run.Track(model).Track(optimizer)
     .Track("settings", settings.Save, settings.Check) // refuses a checkpoint of another batch size or model
@@ -74,6 +76,7 @@ TrainingPoint? Train()
             return options.StopAfter;
         foreach (Dictionary<string, Tensor> batch in run.Batches(loader))
         {
+            record.LogSamples(batch); // --sample-log: each sample at its global step
             summary.Add(Trainer.Step(model, optimizer, batch));
             if (StopsAt(new TrainingPoint(summary.Epoch, (int)run.BatchInEpoch + 1)))
                 return options.StopAfter; // the last statement of the body: the checkpoint is of the point after this batch
@@ -152,6 +155,28 @@ foreach ((string _, Parameter parameter) in model.named_parameters())
 }
 Console.Out.WriteLine($"weights: {hash.GetCurrentHashAsUInt64():x16}");
 return 0;
+
+// Opens --mask-log or --sample-log FILE (null when the option is absent). Returns the exit status when it cannot.
+static int? OpenLog(string option, string? path, out StreamWriter? log)
+{
+    log = null;
+    try
+    {
+        log = path is null ? null : new StreamWriter(path, append: false) { NewLine = "\n" };
+        return null;
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+    {
+        return Fail(2, $"{option} {path}: cannot create it: {e.Message}");
+    }
+}
+
+// Whether a file of the --checkpoint folder is another rank's part of a checkpoint of this world size (or its temporary
+// file while that rank writes it): the ranks of one run start side by side into one folder.
+bool IsAnotherRanksPart(string name) =>
+    options.Ranks is { WorldSize: > 1 } ranks
+    && Regex.Match(name, $@"^checkpoint-\d{{10}}\.step-\d{{10}}\.rank-(?<rank>\d+)-of-{ranks.WorldSize}\.rbck(\.tmp-.*)?$") is { Success: true } part
+    && part.Groups["rank"].Value != ranks.Rank.ToString(CultureInfo.InvariantCulture);
 
 static int Fail(int code, string message)
 {

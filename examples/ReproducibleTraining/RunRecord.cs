@@ -4,6 +4,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Hashing;
+using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,7 +34,8 @@ namespace ReproducibleBlock.Training;
 /// </remarks>
 /// <param name="run">The run, whose position names each line of the mask log.</param>
 /// <param name="maskLog">Where <c>--mask-log</c> writes a line per mask (<c>EPOCH:BATCH</c>, a space, the mask's XXH64), or null.</param>
-internal sealed class RunRecord(TrainingRun run, TextWriter? maskLog)
+/// <param name="sampleLog">Where <c>--sample-log</c> writes a line per sample trained on (see <see cref="LogSamples"/>), or null.</param>
+internal sealed class RunRecord(TrainingRun run, TextWriter? maskLog, TextWriter? sampleLog = null)
 {
     private MemoryStream _masks = new(), _order = new(), _epochEnds = new();
     private int _epochsEnded;
@@ -56,6 +58,32 @@ internal sealed class RunRecord(TrainingRun run, TextWriter? maskLog)
         ReadOnlySpan<byte> span = bytes.bytes;
         _masks.Write(span);
         maskLog?.Write($"{run.Epoch + 1}:{run.BatchInEpoch + 1} {XxHash64.HashToUInt64(span):x16}\n");
+    }
+
+    /// <summary>
+    /// Logs a line per sample of <paramref name="batch"/> (<c>--sample-log</c>): <c>STEP INDEX HASH</c>, where STEP is the
+    /// global step (<see cref="TrainingRun.Step"/>: the global batches the whole run trained before this one, the same on
+    /// every rank and on any world size), INDEX the sample's index in the dataset, and HASH the XXH64 (seed 0), in 16
+    /// lowercase hex digits, of the augmented image as the batch holds it: its 3×12×12 float32 values in row-major order,
+    /// each written as 4 bytes little-endian (whatever the machine's byte order).
+    /// </summary>
+    public void LogSamples(Dictionary<string, Tensor> batch)
+    {
+        if (sampleLog is null)
+            return;
+        using (NewDisposeScope())
+        {
+            long[] indices = batch["index"].cpu().data<long>().ToArray();
+            float[] values = batch["image"].cpu().contiguous().data<float>().ToArray();
+            int size = values.Length / indices.Length;
+            byte[] bytes = new byte[size * sizeof(float)];
+            for (int sample = 0; sample < indices.Length; sample++)
+            {
+                for (int k = 0; k < size; k++)
+                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(k * sizeof(float)), values[sample * size + k]);
+                sampleLog.Write($"{run.Step} {indices[sample]} {XxHash64.HashToUInt64(bytes):x16}\n");
+            }
+        }
     }
 
     /// <summary>Records what the end-of-epoch step drew: a permutation of the sample indices.</summary>

@@ -70,6 +70,7 @@ internal sealed class SyntheticImages : torch.utils.data.Dataset
             {
                 ["image"] = image.MoveToOuterDisposeScope(),
                 ["label"] = _labels[index].MoveToOuterDisposeScope(),
+                ["index"] = tensor(index).MoveToOuterDisposeScope(), // for --sample-log; draws nothing
             };
         }
     }
