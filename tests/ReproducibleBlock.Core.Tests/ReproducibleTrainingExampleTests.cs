@@ -28,7 +28,7 @@ namespace ReproducibleBlock.Tests;
 /// made once per test class and kept, and independent runs of one test run side by side.
 /// </remarks>
 [TestClass]
-public sealed class ReproducibleTrainingExampleTests
+public sealed partial class ReproducibleTrainingExampleTests
 {
     private static readonly string Scratch = Path.Combine(Path.GetTempPath(), "rb-training-" + Guid.NewGuid().ToString("N"));
 
@@ -283,6 +283,7 @@ public sealed class ReproducibleTrainingExampleTests
         {
             "--stop-after POINT", "E:0", "E:end", "--batch-size N", "--drop-last", "--checkpoint-every N", "--resume DIR", "--extractor-dropout",
             "--mask-log FILE", "classifier-masks:", "data-order:", "epoch-end:", "weights:", "1 = kept, 0 = dropped",
+            "--sample-log FILE", "--world-size W", "--rank R", "no collective operations",
         })
         {
             StringAssert.Contains(help.Output, documented);
@@ -293,6 +294,7 @@ public sealed class ReproducibleTrainingExampleTests
             ["--workers", "0"], ["--batch-size", "0"], ["--batch-size", "201"], ["--stop-after", "2:3"], ["--stop-after", "2-3", "--checkpoint", "x"],
             ["--stop-after", "2:8", "--checkpoint", "x"], ["--stop-after", "2:7", "--drop-last", "--checkpoint", "x"], ["--stop-after", "4:end", "--checkpoint", "x"],
             ["--checkpoint-every", "3"], ["--checkpoint", "x"], ["--resume", "x", "--checkpoint", "y", "--stop-after", "3:1"], ["--mask-log"], ["--frobnicate"],
+            ["--sample-log"], ["--world-size", "0"], ["--rank", "-1"], ["--world-size", "3"],
         ];
         foreach (string[] wrong in wrongs)
         {
@@ -466,10 +468,18 @@ public sealed class ReproducibleTrainingExampleTests
     private static readonly Dictionary<string, string> PassiveThreads = new() { ["OMP_WAIT_POLICY"] = "PASSIVE" };
 
     /// <summary>Runs the example's dll with <paramref name="arguments"/>, with both output streams redirected.</summary>
-    private static ExampleRun Run(params string[] arguments)
+    private static ExampleRun Run(params string[] arguments) => RunWith(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs the example's dll with <paramref name="arguments"/> and these environment variables (a launcher's RANK and WORLD_SIZE).</summary>
+    private static ExampleRun RunWith(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         Assert.IsTrue(File.Exists(ExampleDll), $"The example is not built at {ExampleDll}: build this test project, which builds it first.");
-        AppRun run = Repository.RunApp(ExampleDll, arguments, PassiveThreads);
-        return new ExampleRun(string.Join(' ', arguments), run.ExitCode, run.Output, run.Error);
+        // A launcher's variables in the test's own environment must not make every run a rank: empty is unset to the example.
+        var variables = new Dictionary<string, string>(PassiveThreads) { ["RANK"] = "", ["WORLD_SIZE"] = "", ["LOCAL_RANK"] = "" };
+        foreach ((string name, string value) in environment)
+            variables[name] = value;
+        AppRun run = Repository.RunApp(ExampleDll, arguments, variables);
+        string described = string.Join(' ', environment.Select(v => $"{v.Key}={v.Value}").Concat(arguments));
+        return new ExampleRun(described, run.ExitCode, run.Output, run.Error);
     }
 }
