@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using ReproducibleBlock.Tests.Shared;
 
 namespace ReproducibleBlock.Tests;
 
@@ -142,5 +143,17 @@ public sealed partial class ReproducibleTrainingExampleTests
             Assert.AreEqual("", runs[i].Output, runs[i].Describe());
         }
         Assert.IsFalse(Directory.Exists(ScratchPath("no-share")), "nothing written");
+    }
+
+    /// <summary>docs/several-processes.md shows the example's code only: each of its C# listings is lines of Program.cs, verbatim.</summary>
+    [TestMethod]
+    public void TheSeveralProcessesDocsListings_AreTheExamplesCode()
+    {
+        string program = File.ReadAllText(Path.Combine(Repository.Root, "examples", "ReproducibleTraining", "Program.cs")).Replace("\r\n", "\n");
+        string docs = File.ReadAllText(Path.Combine(Repository.Root, "docs", "several-processes.md")).Replace("\r\n", "\n");
+        MatchCollection listings = Regex.Matches(docs, "```csharp\n(?<code>.*?)\n```", RegexOptions.Singleline);
+        Assert.IsNotEmpty(listings);
+        foreach (Match listing in listings)
+            StringAssert.Contains(program, listing.Groups["code"].Value + "\n", "a listing of docs/several-processes.md that is not in Program.cs");
     }
 }
