@@ -162,14 +162,16 @@ public sealed partial class TraceTests
         int worker = 0;
         using (Reproducible.Block(4))
         {
-            Task.Run(() =>
+            // On a thread of its own: Task.Run's work can be inlined into Wait on this thread when the pool is slow to
+            // start it (after other tests), and then it runs on the blocks' own flow, as it should, and is not passive.
+            OnAnotherThread(() =>
             {
                 worker = Environment.CurrentManagedThreadId;
                 using (Reproducible.ContinuingBlock(quiet))
                 {
                 }
             }).Wait();
-            Assert.ThrowsExactly<AggregateException>(() => Task.Run(() =>
+            Assert.ThrowsExactly<AggregateException>(() => OnAnotherThread(() =>
             {
                 using (Reproducible.ContinuingBlock(noisy))
                     Draws.Torch(1);
@@ -185,4 +187,8 @@ public sealed partial class TraceTests
         Assert.AreEqual("Fork", draw.GetProperty("reason").GetString());
         CollectionAssert.AreEqual(new[] { "4#0" }, OfKind(events, "enter").Select(e => e.GetProperty("path").GetString()).ToArray(), "a passive call enters no block");
     }
+
+    /// <summary>Runs <paramref name="action"/> on a new thread, never inlined into a wait on the calling one.</summary>
+    private static Task OnAnotherThread(Action action) =>
+        Task.Factory.StartNew(action, System.Threading.CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }
