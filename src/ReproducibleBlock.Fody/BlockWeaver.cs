@@ -14,6 +14,7 @@ namespace ReproducibleBlock.Weaving;
 /// BlockScope scope = Reproducible.Block(seed, restoreOnExit);        // constructors: WovenCode.EnterConstructorBlock
 ///                                                                    // continuing: Reproducible.ContinuingBlock(this)
 /// try { original body, each `ret` turned into `stloc result; leave end` }
+///                                     // continuing: `stloc result; WovenCode.RecordOutput(scope, result); leave end`
 /// finally { if (scope != null) ((IDisposable)scope).Dispose(); }
 /// end: return result;
 /// </code>
@@ -89,6 +90,12 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
             tail.Operand = null;
         }
 
+        // A continuing method that returns a value hands it to the trace before leaving (RecordOutput<R>: one flag read
+        // unless the trace records tensors). A result no type argument can hold (ref return, ref struct) is not recorded.
+        MethodReference? recordOutput = null;
+        if (result is not null && target.Kind == BlockKind.Continuing && _method.ReturnType.AsOutputTypeArgument() is { } outputType)
+            recordOutput = new GenericInstanceMethod(weaver.RecordOutputMethod) { GenericArguments = { outputType } };
+
         // Each return leaves the protected region instead. The `ret` instruction itself is reused, so branches to it
         // and its sequence point (the closing brace) stay as they were.
         bool registers = _method.IsConstructor && !_method.DeclaringType.IsValueType;
@@ -112,9 +119,16 @@ internal sealed class BlockWeaver(ModuleWeaver weaver, WeaveTarget target, ISet<
             }
             else
             {
+                // ret becomes: stloc result; [ldloc scope; ldloc result; call RecordOutput<R>;] leave end
                 ret.OpCode = OpCodes.Stloc;
                 ret.Operand = result;
                 il.InsertAfter(ret, il.Create(OpCodes.Leave, end));
+                if (recordOutput is not null)
+                {
+                    il.InsertAfter(ret, il.Create(OpCodes.Call, recordOutput));
+                    il.InsertAfter(ret, il.Create(OpCodes.Ldloc, result));
+                    il.InsertAfter(ret, il.Create(OpCodes.Ldloc, scope));
+                }
             }
         }
 

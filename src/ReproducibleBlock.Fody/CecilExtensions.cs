@@ -242,6 +242,30 @@ internal static class CecilExtensions
         }
     }
 
+    /// <summary>
+    /// A method's result as the type argument of <c>RecordOutput&lt;T&gt;</c> or <c>ExitModuleWithOutput&lt;T&gt;</c>: the
+    /// type without its modifiers, or null when no type argument can hold it (a <c>ref</c> return, a pointer, a
+    /// <c>ref struct</c> such as <c>Span&lt;T&gt;</c>): such a result is not recorded.
+    /// </summary>
+    public static TypeReference? AsOutputTypeArgument(this TypeReference type)
+    {
+        type = type.WithoutModifiers();
+        if (type.MetadataType is MetadataType.Void or MetadataType.TypedByReference
+            || type is ByReferenceType or PointerType or FunctionPointerType or SentinelType or PinnedType)
+        {
+            return null;
+        }
+        // A type parameter declared `allows ref struct` (GenericParameterAttributes 0x20, AllowByRefLike) may be one.
+        if (type is GenericParameter parameter && ((int)parameter.Attributes & 0x20) != 0)
+            return null;
+        if (type is not GenericParameter && type.IsValueType && type.Resolve() is { } definition
+            && definition.CustomAttributes.Any(a => a.AttributeType.FullName == "System.Runtime.CompilerServices.IsByRefLikeAttribute"))
+        {
+            return null;
+        }
+        return type;
+    }
+
     /// <summary>Where a call starts: its first prefix (<c>constrained.</c>, <c>tail.</c>), which must stay right before it, or the call itself.</summary>
     public static Instruction PrefixStart(this Instruction call)
     {

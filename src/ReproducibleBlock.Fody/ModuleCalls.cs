@@ -16,9 +16,11 @@ namespace ReproducibleBlock.Weaving;
 /// // becomes
 /// Tensor a = x; object m = _dropout;      // the arguments and the receiver, already evaluated, kept in locals
 /// WovenCode.EnterModule(m);
-/// y = ((Dropout)m).forward(a);
-/// WovenCode.ExitModule(m);
+/// Tensor o = ((Dropout)m).forward(a);
+/// WovenCode.ExitModuleWithOutput(m, o);  // WovenCode.ExitModule(m) after a forward that returns nothing
+/// y = o;
 /// </code>
+/// The output reaches the trace only while it records tensors, and only for a module with a path stream.
 /// </summary>
 /// <remarks>
 /// A call counts when its method is named <c>forward</c> and is declared by a type that derives from TorchSharp's
@@ -76,7 +78,29 @@ internal sealed class ModuleCalls(ModuleWeaver weaver, MethodDefinition method)
             before.Add(il.Create(OpCodes.Ldloc, argument));
 
         Instruction moved = il.InsertBeforeKeepingBranches(call, [.. before]);
-        il.InsertAfter(moved, il.Create(OpCodes.Call, weaver.ExitModuleMethod));
-        il.InsertAfter(moved, il.Create(OpCodes.Ldloc, receiver));
+        var after = new List<Instruction>();
+        if (callee.ReturnsVoid() || callee.ResolveParameterType(callee.ReturnType).AsOutputTypeArgument() is not { } outputType)
+        {
+            after.Add(il.Create(OpCodes.Ldloc, receiver));
+            after.Add(il.Create(OpCodes.Call, weaver.ExitModuleMethod));
+        }
+        else
+        {
+            // The result, kept in a local, handed to the exit and left on the stack as the call left it.
+            TypeReference imported = module.ImportReference(outputType);
+            var output = new VariableDefinition(imported);
+            method.Body.Variables.Add(output);
+            after.Add(il.Create(OpCodes.Stloc, output));
+            after.Add(il.Create(OpCodes.Ldloc, receiver));
+            after.Add(il.Create(OpCodes.Ldloc, output));
+            after.Add(il.Create(OpCodes.Call, new GenericInstanceMethod(weaver.ExitModuleWithOutputMethod) { GenericArguments = { imported } }));
+            after.Add(il.Create(OpCodes.Ldloc, output));
+        }
+        Instruction last = moved;
+        foreach (Instruction instruction in after)
+        {
+            il.InsertAfter(last, instruction);
+            last = instruction;
+        }
     }
 }

@@ -31,6 +31,10 @@ public sealed partial class ModuleWeaver
     internal MethodReference EnterModuleMethod { get; private set; } = null!;
     /// <summary><c>WovenCode.ExitModule(object)</c>: after that call.</summary>
     internal MethodReference ExitModuleMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.ExitModuleWithOutput&lt;T&gt;(object, T)</c>: instead, after a call that returned a value (open: instantiate it).</summary>
+    internal MethodReference ExitModuleWithOutputMethod { get; private set; } = null!;
+    /// <summary><c>WovenCode.RecordOutput&lt;T&gt;(BlockScope, T)</c>: before a woven continuing method returns a value (open: instantiate it).</summary>
+    internal MethodReference RecordOutputMethod { get; private set; } = null!;
     internal MethodReference DisposeMethod { get; private set; } = null!;
     /// <summary><c>WovenAssemblyAttribute()</c>: the mark a woven assembly carries, which SetSeed looks for.</summary>
     private MethodReference? _wovenAssemblyConstructor;
@@ -58,6 +62,8 @@ public sealed partial class ModuleWeaver
         ExitSiteMethod = ModuleDefinition.ImportReference(Required(wovenCode, "ExitSite"));
         EnterModuleMethod = ModuleDefinition.ImportReference(Required(wovenCode, "EnterModule", MetadataType.Object));
         ExitModuleMethod = ModuleDefinition.ImportReference(Required(wovenCode, "ExitModule", MetadataType.Object));
+        ExitModuleWithOutputMethod = ModuleDefinition.ImportReference(RequiredGeneric(wovenCode, "ExitModuleWithOutput", 1, MetadataType.Object, MetadataType.MVar));
+        RecordOutputMethod = ModuleDefinition.ImportReference(RequiredGeneric(wovenCode, "RecordOutput", 1, MetadataType.Class, MetadataType.MVar));
         DisposeMethod = ModuleDefinition.ImportReference(disposable.Methods.Single(m => m.Name == "Dispose"));
         _wovenAssemblyConstructor = TryFindTypeDefinition(WovenAssemblyAttributeName, out TypeDefinition? marker)
             ? ModuleDefinition.ImportReference(marker!.Methods.Single(m => m.IsConstructor && !m.IsStatic && m.Parameters.Count == 0))
@@ -82,8 +88,13 @@ public sealed partial class ModuleWeaver
 
     /// <summary>A method of ReproducibleBlock.Core the woven code calls, or a clear error when the referenced Core predates it.</summary>
     private static MethodDefinition Required(TypeDefinition type, string name, params MetadataType[] parameters) =>
-        type.Methods.SingleOrDefault(m => m.Name == name && m.Parameters.Select(p => p.ParameterType.MetadataType).SequenceEqual(parameters))
+        RequiredGeneric(type, name, genericArity: 0, parameters);
+
+    /// <summary>As <see cref="Required"/>, for a generic method with <paramref name="genericArity"/> type parameters.</summary>
+    private static MethodDefinition RequiredGeneric(TypeDefinition type, string name, int genericArity, params MetadataType[] parameters) =>
+        type.Methods.SingleOrDefault(m => m.Name == name && m.GenericParameters.Count == genericArity
+            && m.Parameters.Select(p => p.ParameterType.MetadataType).SequenceEqual(parameters))
         ?? throw new WeavingException(
-            $"{type.FullName}.{name}({string.Join(", ", parameters)}) is missing from the referenced {CoreAssemblyName} ({type.Module.Assembly.Name.Version}): "
+            $"{type.FullName}.{name}{(genericArity switch { 0 => "", 1 => "<T>", _ => "<" + new string(',', genericArity - 1) + ">" })}({string.Join(", ", parameters)}) is missing from the referenced {CoreAssemblyName} ({type.Module.Assembly.Name.Version}): "
             + "it is older than ReproducibleBlock.Fody. Reference the ReproducibleBlock.Core version that comes with the weaver.");
 }

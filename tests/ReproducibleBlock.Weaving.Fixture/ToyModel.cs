@@ -121,6 +121,20 @@ public sealed class Counter
     public long Next() => Draw.Next();
 }
 
+/// <summary>Continuing methods of a generic class: one returns the class's type parameter, one a tuple of its own.</summary>
+public sealed class Keeper<T>
+{
+    [ContinuingBlock]
+    public T Keep(T value)
+    {
+        _ = Draw.Next();
+        return value;
+    }
+
+    [ContinuingBlock]
+    public (U Value, long Drawn) Pair<U>(U value) => (value, Draw.Next());
+}
+
 public static class Training
 {
     /// <summary>The seed package's decorator: every call starts from the same state.</summary>

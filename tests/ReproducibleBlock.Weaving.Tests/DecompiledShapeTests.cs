@@ -53,6 +53,7 @@ public sealed class DecompiledShapeTests
     [DataRow("LeavesItsState")]
     [DataRow("Parts")]
     [DataRow("Labelled`1")]
+    [DataRow("Keeper`1")]
     [DataRow("Recovering")]
     [DataRow("Unparted")]
     [DataRow("RealShapes.TinyAlexNet")]
