@@ -50,6 +50,28 @@ public sealed class TrainingRunTests : RuntimeTest
         }
     }
 
+    /// <summary>
+    /// A model with no block at all (not woven, no continuing block): nothing but its parameters tells that a batch was
+    /// trained, and its smallest parameter is an auxiliary head that no forward uses, which never changes.
+    /// </summary>
+    private sealed class PlainNet : nn.Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.Linear _hidden, _output;
+
+        public PlainNet() : base(nameof(PlainNet))
+        {
+            _hidden = nn.Linear(4, 8);
+            _output = nn.Linear(8, 1);
+            register_module("aux", nn.Linear(1, 1, hasBias: false)); // a head no forward uses
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input) =>
+            _output.forward(nn.functional.dropout(nn.functional.relu(_hidden.forward(input)), 0.5, training));
+    }
+
+    private sealed class SimulatedCrash : Exception;
+
     private sealed class Samples(ReproducibleSampler sampler, int count) : utils.data.Dataset
     {
         public override long Count => count;
@@ -62,20 +84,24 @@ public sealed class TrainingRunTests : RuntimeTest
         }
     }
 
-    public sealed record Setup(int Count = 14, int BatchSize = 4, bool DropLast = false, int Epochs = 3, int CutShortAt = 0, int CheckpointEvery = 0);
+    /// <param name="CutShortAt">Epoch 1's batch loop is left with break after this batch (0: never).</param>
+    /// <param name="CheckpointAtBreak">A checkpoint is asked for right before that break.</param>
+    /// <param name="Plain">The model is <see cref="PlainNet"/>.</param>
+    public sealed record Setup(int Count = 14, int BatchSize = 4, bool DropLast = false, int Epochs = 3, int CutShortAt = 0, int CheckpointEvery = 0,
+        bool CheckpointAtBreak = false, bool Plain = false);
 
     /// <summary>Where a run stops: at the top of epoch E's body (Batch 0), at the end (or the top) of batch B's body, or after epoch E's end-of-epoch code.</summary>
     public sealed record Stop(int Epoch, int Batch, bool AtEnd = false, bool AtTop = false);
 
     private sealed record Outcome(bool Stopped, string Log, string Weights);
 
-    private Outcome Run(Setup setup, int workers, Stop? stop, bool resume)
+    private Outcome Run(Setup setup, int workers, Stop? stop, bool resume, bool crashAfterBreak = false)
     {
         // The models of earlier runs die here (TorchSharp modules have finalizers): keys must not depend on when.
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var run = new TrainingRun(seed: 21, _folder) { CheckpointEvery = setup.CheckpointEvery, KeepCheckpoints = 3 };
-        var model = new Net();
+        nn.Module<Tensor, Tensor> model = setup.Plain ? new PlainNet() : new Net();
         var optimizer = optim.SGD(model.parameters(), 0.1, momentum: 0.9);
         var scheduler = optim.lr_scheduler.StepLR(optimizer, step_size: 1, gamma: 0.7);
         ReproducibleSampler sampler = run.Sampler(setup.Count);
@@ -93,6 +119,7 @@ public sealed class TrainingRunTests : RuntimeTest
                 run.Checkpoint();
                 return new Outcome(true, "", "");
             }
+            bool broke = false;
             foreach (Dictionary<string, Tensor> batch in run.Batches(loader))
             {
                 if (stop is { AtTop: true } top && top.Epoch == epoch && top.Batch == run.BatchInEpoch + 1)
@@ -109,12 +136,23 @@ public sealed class TrainingRunTests : RuntimeTest
                     log.Append($"e{epoch} [{string.Join(",", batch["i"].data<long>().ToArray())}] {string.Join(",", output.data<float>().ToArray().Select(v => v.ToString("R")))}\n");
                 }
                 if (setup.CutShortAt > 0 && epoch == 1 && run.BatchInEpoch + 1 == setup.CutShortAt)
+                {
+                    if (setup.CheckpointAtBreak)
+                        run.Checkpoint();
+                    broke = true;
                     break; // a step limit: the epoch is cut short
+                }
                 if (stop is { AtTop: false, AtEnd: false } s && s.Epoch == epoch && s.Batch == run.BatchInEpoch + 1)
                 {
                     run.Checkpoint(); // the last thing in the body: after this batch
                     return new Outcome(true, "", "");
                 }
+            }
+            if (broke)
+            {
+                Assert.AreEqual(setup.CutShortAt, run.BatchInEpoch, "the batch the loop was left in, after it was trained, counts");
+                if (crashAfterBreak)
+                    throw new SimulatedCrash(); // the process dies after the break, before the next checkpoint
             }
             using (Tensor subset = randperm(setup.Count)) // end-of-epoch code that draws: a random validation subset
                 log.Append($"end {epoch} {string.Join(",", subset.data<long>().ToArray()[..3])}\n");
@@ -168,6 +206,45 @@ public sealed class TrainingRunTests : RuntimeTest
     [TestMethod]
     public void AStopAfterAnEpochCutShort_ResumesWithTheNextEpoch() =>
         AssertResumesExactly(new Setup(CutShortAt: 2), new Stop(1, 0, AtEnd: true));
+
+    [TestMethod]
+    public void ACheckpointAskedForBeforeABreak_IsTakenAtTheEpochsEnd_WhereTheRunGoesOn()
+    {
+        // The run asks for a checkpoint in the body of the batch it then leaves the loop after, and goes on: the
+        // checkpoint must not send a resumed run back into that batch loop.
+        var setup = new Setup(CutShortAt: 2, CheckpointAtBreak: true);
+        Outcome uninterrupted = Run(setup, workers: 1, stop: null, resume: false);
+        string[] written = Directory.GetFiles(_folder, "*.rbck");
+        Assert.HasCount(1, written);
+        StringAssert.Contains(Path.GetFileName(written[0]), $".step-{6L:D10}", "the end of epoch 1: 4 batches of epoch 0 and the 2 of epoch 1");
+        Outcome resumed = Run(setup, workers: 2, stop: null, resume: true);
+        Assert.AreEqual(uninterrupted.Weights, resumed.Weights);
+        Assert.AreEqual(uninterrupted.Log, resumed.Log, "the log up to the checkpoint (tracked), then epoch 2 as the uninterrupted run trained it");
+    }
+
+    [TestMethod]
+    public void ACheckpointAskedForBeforeABreak_IsNotWritten_WhenTheRunDiesBeforeTheEpochsEnd()
+    {
+        var setup = new Setup(CutShortAt: 2, CheckpointAtBreak: true);
+        Outcome uninterrupted = Run(setup, workers: 1, stop: null, resume: false);
+        foreach (string file in Directory.GetFiles(_folder))
+            File.Delete(file);
+        Assert.IsTrue(Run(setup, workers: 2, stop: new Stop(0, 2), resume: false).Stopped);
+        Assert.ThrowsExactly<SimulatedCrash>(() => Run(setup, workers: 3, stop: null, resume: true, crashAfterBreak: true));
+        Assert.HasCount(1, Directory.GetFiles(_folder, "*.rbck"), "only the checkpoint of the stop: the one asked for at the break is of a point the run left");
+        Outcome resumed = Run(setup, workers: 4, stop: null, resume: true);
+        Assert.AreEqual(uninterrupted.Weights, resumed.Weights);
+    }
+
+    [TestMethod]
+    public void ACheckpointAskedForAsTheLoopIsLeftByReturn_StillResumesIntoTheBatchLoop() =>
+        AssertResumesExactly(new Setup(CutShortAt: 3, CheckpointAtBreak: true), new Stop(1, 2));
+
+    [TestMethod]
+    [DataRow(1, 2, false, DisplayName = "after a batch mid-epoch")]
+    [DataRow(1, 2, true, DisplayName = "at the top of a batch's body")]
+    public void AModelWithoutBlocksWhoseSmallestParameterIsUnused_ResumesExactly(int epoch, int batch, bool atTop) =>
+        AssertResumesExactly(new Setup(Plain: true), new Stop(epoch, batch, AtTop: atTop));
 
     [TestMethod]
     public void SeveralStops_AndAResumeFromAResume() =>

@@ -26,15 +26,24 @@ internal sealed class TrackedState
 
     private torch.Tensor? _probe;
 
+    private bool _probeHasGradient;
+
     /// <summary>
     /// A fingerprint of the smallest trainable parameter of the tracked modules (a bias, usually) and of its gradient:
     /// one of them changes when a batch is trained (the gradient also when the step is skipped, accumulating, or the
     /// learning rate is 0), so a checkpoint asked for in a batch's body can tell whether that batch was trained yet.
-    /// Null when no module is tracked.
+    /// The parameter is the smallest of those that have a gradient, once one has: a parameter that no forward uses (an
+    /// auxiliary head) never changes. Null when no module is tracked.
     /// </summary>
     public ulong? TrainingMark()
     {
-        _probe ??= _modules.SelectMany(m => m.Module.parameters()).Where(p => p.requires_grad).MinBy(p => p.NumberOfElements);
+        if (!_probeHasGradient)
+        {
+            torch.Tensor[] trainable = [.. _modules.SelectMany(m => m.Module.parameters()).Where(p => p.requires_grad)];
+            torch.Tensor? withGradient = trainable.Where(p => p.grad is not null).MinBy(p => p.NumberOfElements);
+            _probeHasGradient = withGradient is not null;
+            _probe = withGradient ?? trainable.MinBy(p => p.NumberOfElements);
+        }
         if (_probe is null)
             return null;
         using torch.Tensor onCpu = _probe.detach().cpu().contiguous();

@@ -12,9 +12,12 @@ public sealed partial class TrainingRun
     /// <summary>Writes a checkpoint of the run at <paramref name="position"/>, after checking that it reads back whole.</summary>
     /// <param name="position">Where the loop is.</param>
     /// <param name="rewinds">Positions to save samplers at instead of their own: a batch taken but not trained yet.</param>
-    private void Write(LoopPosition position, long?[]? rewinds = null)
+    private void Write(LoopPosition position, long?[]? rewinds = null) => Commit(Build(position, rewinds), position.Step);
+
+    /// <summary>The bytes of a checkpoint of the run at <paramref name="position"/>, checked to read back whole; nothing written yet.</summary>
+    private byte[] Build(LoopPosition position, long?[]? rewinds = null)
     {
-        CheckpointStore store = RequireStore();
+        RequireStore();
         var sections = new List<(string Name, byte[] Bytes)> { (CheckpointFile.ManifestSection, CheckpointFile.Manifest(Manifest(position))) };
         sections.Add(("rng", Reproducible.Capture().ToBytes()));
         if (position.Kind is PositionKind.BeforeBatches or PositionKind.BetweenBatches)
@@ -24,12 +27,19 @@ public sealed partial class TrainingRun
         sections.AddRange(_tracked.Save());
         byte[] bytes = CheckpointFile.Write(sections);
         CheckReadsBack(bytes);
+        return bytes;
+    }
+
+    /// <summary>Writes a checkpoint built by <see cref="Build"/> (at global step <paramref name="step"/>) as the run's next one.</summary>
+    private void Commit(byte[] bytes, long step)
+    {
+        CheckpointStore store = RequireStore();
         if (!_written)
         {
             store.DiscardFrom(_sequence, message => State.BlockRuntime.Shared.WarningHandler?.Invoke(message));
             _written = true;
         }
-        LastCheckpoint = store.Write(_sequence, _step, bytes, KeepCheckpoints);
+        LastCheckpoint = store.Write(_sequence, step, bytes, KeepCheckpoints);
         _sequence++;
     }
 

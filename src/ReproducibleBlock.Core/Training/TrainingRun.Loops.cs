@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Runtime.ExceptionServices;
 
@@ -30,6 +31,7 @@ public sealed partial class TrainingRun
     private (ulong? Parameters, ulong Writes) _fetchedMark;
     private long?[]? _beforeFetch; // every sampler's position before the batch in hand was fetched
     private State.SnapshotData? _epochStart; // everything as the current epoch's body started
+    private (byte[] Bytes, LoopPosition Position)? _leftBatches; // a checkpoint asked for in a batch's body as the batch loop was left
 
     /// <summary>The current epoch (0 before the first).</summary>
     public long Epoch => _epoch;
@@ -94,6 +96,10 @@ public sealed partial class TrainingRun
         }
         return mark != _fetchedMark.Parameters;
     }
+
+    /// <summary>Whether the batch in hand was trained, assuming it was when there is no telling (a batch loop left by break).</summary>
+    private bool TrainedSinceFetchedOrUnknown() =>
+        State.BlockRuntime.Shared.Writes != _fetchedMark.Writes || _tracked.TrainingMark() is not { } mark || mark != _fetchedMark.Parameters;
 
     private void NoteException(object? sender, FirstChanceExceptionEventArgs e)
     {
@@ -174,6 +180,11 @@ public sealed partial class TrainingRun
                 ReplayEpochStart(epoch);
                 _epochStart = State.BlockRuntime.Shared.Capture();
                 yield return epoch;
+                // The batch loop was left with a checkpoint asked for in its body, and the run went on (break): the
+                // checkpoint of the point after that batch would resume into a batch loop this run left. It is taken
+                // here instead, at the epoch's end, where the loop's state is whole again.
+                if (DropLeftBatches())
+                    _asked = true;
                 TakeAsked(new LoopPosition(PositionKind.EpochEnd, epoch, _batches, _step), leaving: false);
                 CheckRestoreReached();
             }
@@ -183,7 +194,15 @@ public sealed partial class TrainingRun
         {
             // Left with break or return: from before the batch loop (a stop at an epoch's start), or after it.
             if (!completed)
+            {
+                // The run stops here (return, or an exception): a checkpoint asked for as the batch loop was left is of the
+                // point after that batch, where the resumed run goes on; one asked for since is of this later point.
+                if (_asked)
+                    DropLeftBatches();
+                else
+                    CommitLeftBatches();
                 TakeAsked(new LoopPosition(_phase == Phase.EpochBody ? PositionKind.BeforeBatches : PositionKind.EpochEnd, _epoch, _batches, _step), leaving: true);
+            }
             _phase = Phase.Finished;
             _epoch = count;
         }
@@ -243,18 +262,82 @@ public sealed partial class TrainingRun
         }
         finally
         {
-            // Left in a batch's body with a checkpoint asked for there (break or return): the batch counts as trained, and
-            // a resumed run goes on with the next one. Taken before the loader is let go, so its epoch is not over yet.
-            if (!completed && _inBody && _asked)
+            // Left in a batch's body (break or return): the batch counts when it was trained (or was asked for a
+            // checkpoint after). A checkpoint asked for there is built now, before the loader is let go (its epoch is not
+            // over yet), as of the point after that batch; whether that is where a resumed run goes on is known only
+            // later: it is written when the run stops (return out of the epoch loop too, or the process exits), and
+            // replaced by one at the epoch's end when the run goes on after the batch loop (break).
+            if (!completed && _inBody)
             {
+                bool trained = _asked || TrainedSinceFetchedOrUnknown();
                 _inBody = false;
-                _batches++;
-                _step++;
-                TakeAsked(new LoopPosition(PositionKind.BetweenBatches, _epoch, _batches, _step), leaving: true);
+                if (trained)
+                {
+                    _batches++;
+                    _step++;
+                }
+                KeepLeftBatches(new LoopPosition(PositionKind.BetweenBatches, _epoch, _batches, _step));
             }
             _inBody = false;
             batches.Dispose();
             _phase = Phase.AfterBatches;
+        }
+    }
+
+    /// <summary>Builds the checkpoint asked for in the body of the batch the loop was left in, if one was, and keeps it until the run stops or goes on.</summary>
+    private void KeepLeftBatches(LoopPosition position)
+    {
+        if (!_asked)
+            return;
+        _asked = false;
+        if (_exceptionSinceAsked)
+        {
+            AppDomain.CurrentDomain.FirstChanceException -= NoteException;
+            State.BlockRuntime.Shared.WarningHandler?.Invoke(
+                $"the checkpoint asked for at {position} was not taken: an exception was thrown after it was asked for, so the loop's state there may not be whole.");
+            return;
+        }
+        _leftBatches = (Build(position), position);
+        AppDomain.CurrentDomain.ProcessExit += CommitAtExit; // a program that ends without leaving the epoch loop still gets it
+    }
+
+    /// <summary>Forgets the kept checkpoint of a batch loop that was left; whether there was one.</summary>
+    private bool DropLeftBatches()
+    {
+        if (_leftBatches is null)
+            return false;
+        _leftBatches = null;
+        AppDomain.CurrentDomain.ProcessExit -= CommitAtExit;
+        AppDomain.CurrentDomain.FirstChanceException -= NoteException;
+        return true;
+    }
+
+    /// <summary>The run stops: writes the kept checkpoint, unless an exception was thrown since it was asked for.</summary>
+    private void CommitLeftBatches()
+    {
+        if (_leftBatches is not { } kept)
+            return;
+        bool exception = _exceptionSinceAsked;
+        DropLeftBatches();
+        if (exception)
+        {
+            State.BlockRuntime.Shared.WarningHandler?.Invoke(
+                $"the checkpoint asked for at {kept.Position} was not taken: an exception was thrown after the batch loop was left, before the run stopped, "
+                + "so whether the run went on after that loop is not known.");
+            return;
+        }
+        Commit(kept.Bytes, kept.Position.Step);
+    }
+
+    private void CommitAtExit(object? sender, EventArgs e)
+    {
+        try
+        {
+            CommitLeftBatches();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            State.BlockRuntime.Shared.WarningHandler?.Invoke($"the checkpoint asked for as the batch loop was left could not be written as the process exited: {exception.Message}");
         }
     }
 

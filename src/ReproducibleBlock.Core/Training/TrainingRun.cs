@@ -31,9 +31,13 @@ namespace ReproducibleBlock;
 /// A checkpoint is taken at the next point where the loop's state is whole, so that a resumed run can start exactly
 /// there: asked for inside a batch's body, when that body ends (before the next batch is fetched; the last batch's too,
 /// and the resumed run then runs the end-of-epoch code); before the batch loop, when the loop starts; after it, when the
-/// epoch's body ends; <see cref="CheckpointEvery"/> takes one every so many batches. Leaving a loop with <c>break</c> or
-/// <c>return</c> right after asking takes it then (a batch loop left early is over: the resumed run goes on after it);
-/// an exception on the way drops it, with a warning.
+/// epoch's body ends; <see cref="CheckpointEvery"/> takes one every so many batches. Leaving the batch loop right after
+/// asking depends on what follows: when the run stops (<c>return</c> out of the epoch loop too, or the program ends),
+/// the checkpoint is of the point after that batch, and the resumed run goes on with the next batch; when the run goes
+/// on after the batch loop (<c>break</c>: a step limit, a NaN), it is taken at the end of the epoch's body instead, and
+/// the resumed run goes on with the next epoch, as this one did. Until then it is kept in memory, so a process that dies
+/// in between leaves the previous checkpoint. An exception on the way drops it, with a warning. A batch the loop was
+/// left in counts as trained (<see cref="BatchInEpoch"/>, <see cref="Step"/>) unless it visibly was not.
 /// </para>
 /// <para>
 /// A resumed run runs the code before the loop again (building, tracking), and the start of the epoch it resumes in up
