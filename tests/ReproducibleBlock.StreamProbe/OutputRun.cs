@@ -8,9 +8,9 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-// Every constructor of the probe's modules is its own block (as a project's assembly rule makes it), so each module's
-// stream is keyed by its construction path and named by its place in the model. The forwards are not woven by the rule:
-// ProbeForward writes by hand what the weaver is to weave, output included (see its remarks).
+// Every constructor of the probe's modules is its own block and every forward runs in its module's continuing block, its
+// output handed to the trace (the assembly rule, as a project writes it), so each module's stream is keyed by its
+// construction path and named by its place in the model.
 [assembly: ReproducibleConstructors(typeof(Module))]
 
 namespace ReproducibleBlock.StreamProbe;
@@ -50,29 +50,6 @@ public static class OutputRun
     }
 }
 
-/// <summary>
-/// What ReproducibleBlock.Fody weaves into a continuing <c>forward</c>, written by hand: enter the module's continuing
-/// block, run the body, hand its result to <see cref="WovenCode.RecordOutput{T}"/> before leaving (the block's exit event
-/// then carries the output's fingerprint when tensors are traced), and leave the block in a <c>finally</c>.
-/// </summary>
-internal static class ProbeForward
-{
-    public static TResult Run<TResult>(object module, string name, Func<TResult> body)
-    {
-        BlockScope scope = WovenCode.EnterContinuingBlock(module, name);
-        try
-        {
-            TResult result = body();
-            WovenCode.RecordOutput(scope, result);
-            return result;
-        }
-        finally
-        {
-            ((IDisposable)scope).Dispose();
-        }
-    }
-}
-
 /// <summary>features (Linear, ReLU, Dropout), reduce, clock, head (Linear, Dropout).</summary>
 public sealed class ProbeNet : Module<Tensor, Tensor>
 {
@@ -100,8 +77,7 @@ public sealed class ProbeNet : Module<Tensor, Tensor>
     /// <summary>The sum the reduction computed in the last step.</summary>
     public float LastSum => reduce.LastSum;
 
-    public override Tensor forward(Tensor input) =>
-        ProbeForward.Run(this, "ReproducibleBlock.StreamProbe.ProbeNet.forward", () => head.call(clock.call(reduce.call(features.call(input)))));
+    public override Tensor forward(Tensor input) => head.call(clock.call(reduce.call(features.call(input))));
 }
 
 /// <summary>
@@ -120,19 +96,16 @@ public sealed class SumReduction : Module<Tensor, Tensor>
 
     public float LastSum { get; private set; }
 
-    public override Tensor forward(Tensor input) =>
-        ProbeForward.Run(this, "ReproducibleBlock.StreamProbe.SumReduction.forward", () =>
-        {
-            Tensor sum = _values.sum();
-            LastSum = sum.item<float>();
-            return torch.cat([input, sum.expand(input.shape[0], 1)], dim: 1);
-        });
+    public override Tensor forward(Tensor input)
+    {
+        Tensor sum = _values.sum();
+        LastSum = sum.item<float>();
+        return torch.cat([input, sum.expand(input.shape[0], 1)], dim: 1);
+    }
 }
 
 /// <summary>Adds a value read from the clock (when <c>reads</c> is true): a computation no seed repeats.</summary>
 public sealed class ClockOffset(bool reads) : Module<Tensor, Tensor>(nameof(ClockOffset))
 {
-    public override Tensor forward(Tensor input) =>
-        ProbeForward.Run(this, "ReproducibleBlock.StreamProbe.ClockOffset.forward", () =>
-            reads ? input + (Stopwatch.GetTimestamp() % 1000) * 1e-3f : input);
+    public override Tensor forward(Tensor input) => reads ? input + (Stopwatch.GetTimestamp() % 1000) * 1e-3f : input;
 }
