@@ -1,34 +1,83 @@
-// The toy model of torch-reproducible-block's README: a feature extractor of conv layers and a classifier.
-// Without blocks, adding a conv layer changes the classifier's initial weights; with blocks it does not.
 using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using ReproducibleBlock;
 using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
-static float[] ClassifierWeights(int convLayers, bool useBlocks)
+// One line: each Module's constructor is a block, each part it builds a block within it, each forward its module's stream.
+[assembly: ReproducibleConstructors(typeof(torch.nn.Module))]
+
+(float[] Weights, int Steps) Train(int convLayers, string? folder = null, int stopAfterEpoch = 0)
 {
-    Reproducible.SetSeed(42);
-    using (useBlocks ? Reproducible.Block(1) : null)
+    int steps = 0;
+    var run = new TrainingRun(seed: 42, folder);          // seeds CPU, CUDA and Reproducible.Random; deterministic kernels
+    ReproducibleSampler sampler = run.Sampler(64);        // a fresh data order each epoch, a random stream per sample
+    using var data = new Images(sampler);
+    using var model = new Model(convLayers);
+    using var optimizer = optim.SGD(model.parameters(), 0.05);
+    run.Track(model).Track(optimizer).Resume();           // continues from the folder's newest checkpoint, if it has one
+    using var loader = new TorchSharp.Modules.DataLoader(data, 16, sampler, disposeDataset: false);
+    foreach (long epoch in run.Epochs(3))
     {
-        for (int i = 0; i < convLayers; i++)
-            using (torch.nn.Conv2d(1, 1, 2)) { }
+        foreach (Dictionary<string, Tensor> batch in run.Batches(loader))
+            using (NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                functional.cross_entropy(model.forward(batch["image"]), batch["label"]).backward();
+                optimizer.step();
+                steps++;
+            }
+        if (epoch + 1 == stopAfterEpoch)
+        {
+            run.Checkpoint();                             // taken when this epoch's body ends
+            return ([], steps);
+        }
     }
-    using (useBlocks ? Reproducible.Block(2) : null)
+    return ([.. model.parameters().SelectMany(p => p.data<float>().ToArray())], steps);
+}
+
+float[] InitialClassifier(int convLayers)
+{
+    _ = new TrainingRun(seed: 42);
+    using var model = new Model(convLayers);
+    return [.. model.Classifier.parameters().SelectMany(p => p.data<float>().ToArray())];
+}
+
+string folder = Path.Combine(Path.GetTempPath(), "quickstart-" + Guid.NewGuid().ToString("N"));
+bool sameStart = InitialClassifier(2).SequenceEqual(InitialClassifier(3));
+float[] whole = Train(3).Weights;
+Train(3, folder, stopAfterEpoch: 1);
+var resumed = Train(3, folder);                         // a new run in the same folder: it resumes after epoch 1
+bool sameEnd = resumed.Steps == 8 && resumed.Weights.SequenceEqual(whole);
+Directory.Delete(folder, recursive: true);
+Console.WriteLine($"The classifier starts from the same weights with 2 or 3 conv layers: {sameStart}");
+Console.WriteLine($"Stopped after epoch 1, resumed for epochs 2 and 3, training ends with the uninterrupted run's weights: {sameEnd}");
+return sameStart && sameEnd ? 0 : 1;
+
+public sealed class Images(ReproducibleSampler sampler) : torch.utils.data.Dataset
+{
+    private readonly Tensor _images = randn(64, 3, 8, 8), _labels = randint(0, 10, [64]);
+    public override long Count => 64;
+    public override Dictionary<string, Tensor> GetTensor(long index)
     {
-        using var hidden = torch.nn.Linear(64, 128);
-        return hidden.weight!.data<float>().ToArray();
+        SampleStream sample = sampler.Resolve(index);      // this sample's stream in this epoch, on any worker thread
+        Tensor image = _images[index] + 0.1f * randn([3, 8, 8], generator: sample.Generator);
+        return new() { ["image"] = image, ["label"] = _labels[index] };
     }
 }
 
-static string Fingerprint(float[] weights) => string.Join(" ", weights.Take(3).Select(w => w.ToString("+0.0000;-0.0000")));
-
-Console.WriteLine("Initial weights of the classifier's Linear(64, 128), first three values:");
-Console.WriteLine($"{"conv layers",-12} {"without blocks",-26} {"with blocks",-26}");
-for (int convs = 1; convs <= 3; convs++)
-    Console.WriteLine($"{convs,-12} {Fingerprint(ClassifierWeights(convs, false)),-26} {Fingerprint(ClassifierWeights(convs, true)),-26}");
-
-bool isolated = Enumerable.Range(1, 3).Select(c => ClassifierWeights(c, true)).All(w => w.SequenceEqual(ClassifierWeights(1, true)));
-Console.WriteLine(isolated
-    ? "With blocks, the classifier starts from the same weights however many conv layers come before it."
-    : "ISOLATION FAILED: the classifier's weights changed with the number of conv layers.");
-return isolated ? 0 : 1;
+public sealed class Model : Module<Tensor, Tensor>
+{
+    public Model(int convLayers) : base(nameof(Model))
+    {
+        Features = Sequential(Enumerable.Range(0, convLayers).Select(i => Conv2d(i == 0 ? 3 : 8, 8, 2)));
+        Classifier = Sequential(Linear(8, 16), ReLU(), Dropout(0.5), Linear(16, 10));
+        RegisterComponents();
+    }
+    public TorchSharp.Modules.Sequential Features { get; }
+    public TorchSharp.Modules.Sequential Classifier { get; }
+    public override Tensor forward(Tensor x) => Classifier.forward(functional.adaptive_avg_pool2d(Features.forward(x), 1).flatten(1));
+}
