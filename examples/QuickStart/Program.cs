@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using ReproducibleBlock;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,7 +8,6 @@ using static TorchSharp.torch.nn;
 
 (float[] Weights, int Steps) Train(int convLayers, string? folder = null, int stopAfterEpoch = 0)
 {
-    int steps = 0;
     var run = new TrainingRun(seed: 42, folder);          // seeds CPU, CUDA and Reproducible.Random; deterministic kernels
     ReproducibleSampler sampler = run.Sampler(64);        // a fresh data order each epoch, a random stream per sample
     using var data = new Images(sampler);
@@ -20,6 +15,7 @@ using static TorchSharp.torch.nn;
     using var optimizer = optim.SGD(model.parameters(), 0.05);
     run.Track(model).Track(optimizer).Resume();           // continues from the folder's newest checkpoint, if it has one
     using var loader = new TorchSharp.Modules.DataLoader(data, 16, sampler, disposeDataset: false);
+    int steps = 0;
     foreach (long epoch in run.Epochs(3))
     {
         foreach (Dictionary<string, Tensor> batch in run.Batches(loader))
@@ -46,11 +42,11 @@ float[] InitialClassifier(int convLayers)
     return [.. model.Classifier.parameters().SelectMany(p => p.data<float>().ToArray())];
 }
 
-string folder = Path.Combine(Path.GetTempPath(), "quickstart-" + Guid.NewGuid().ToString("N"));
 bool sameStart = InitialClassifier(2).SequenceEqual(InitialClassifier(3));
+string folder = Path.Combine(Path.GetTempPath(), "quickstart-" + Guid.NewGuid().ToString("N"));
 float[] whole = Train(3).Weights;
 Train(3, folder, stopAfterEpoch: 1);
-var resumed = Train(3, folder);                         // a new run in the same folder: it resumes after epoch 1
+var resumed = Train(3, folder);                           // a new run in the same folder: it resumes after epoch 1
 bool sameEnd = resumed.Steps == 8 && resumed.Weights.SequenceEqual(whole);
 Directory.Delete(folder, recursive: true);
 Console.WriteLine($"The classifier starts from the same weights with 2 or 3 conv layers: {sameStart}");

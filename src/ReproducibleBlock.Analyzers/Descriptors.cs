@@ -9,10 +9,10 @@ namespace ReproducibleBlock.Analyzers;
 internal static class Descriptors
 {
     private const string Category = "ReproducibleBlock";
-    private const string Readme = "https://github.com/ReproducibleBlock/ReproducibleBlock";
-    private const string Weaving = Readme + "#weaving-blocks-without-writing-them";
-    private const string WhileTyping = Readme + "#diagnostics-while-typing";
-    private const string TrainingTime = Readme + "#training-time-isolation";
+    private const string Docs = "https://github.com/ReproducibleBlock/ReproducibleBlock/blob/main/docs/";
+    private const string Weaving = Docs + "weaving.md";
+    private const string WhileTyping = Docs + "weaving.md#diagnostics-while-typing";
+    private const string TrainingTime = Docs + "training-time-isolation.md";
 
     private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string help, params string[] tags) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: help, customTags: tags);

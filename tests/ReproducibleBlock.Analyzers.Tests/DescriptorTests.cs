@@ -8,7 +8,7 @@ using ReproducibleBlock.Tests.Shared;
 
 namespace ReproducibleBlock.Analyzers.Tests;
 
-/// <summary>Every diagnostic has an ID in order, a title, a help link to a heading the README has, and a release-tracking row.</summary>
+/// <summary>Every diagnostic has an ID in order, a title, a help link to a page of docs/ (and a heading it has), and a release-tracking row.</summary>
 [TestClass]
 public sealed class DescriptorTests
 {
@@ -19,25 +19,30 @@ public sealed class DescriptorTests
         Regex.Replace(heading.Trim().ToLowerInvariant(), @"[^\p{L}\p{Nd}\s_-]", "").Replace(' ', '-');
 
     [TestMethod]
-    public void HelpLinks_PointAtHeadingsOfTheReadme()
+    public void HelpLinks_PointAtPagesOfTheDocs_AndTheirHeadings()
     {
-        string[] anchors = File.ReadAllLines(Path.Combine(Repository.Root, "README.md"))
-            .Where(l => l.StartsWith('#')).Select(l => Anchor(l.TrimStart('#'))).ToArray();
+        const string docs = "https://github.com/ReproducibleBlock/ReproducibleBlock/blob/main/docs/";
         foreach (DiagnosticDescriptor descriptor in All)
         {
-            StringAssert.StartsWith(descriptor.HelpLinkUri, "https://github.com/ReproducibleBlock/ReproducibleBlock#", descriptor.Id);
-            string anchor = descriptor.HelpLinkUri[(descriptor.HelpLinkUri.IndexOf('#', StringComparison.Ordinal) + 1)..];
-            CollectionAssert.Contains(anchors, anchor, $"{descriptor.Id}: no README heading has the anchor #{anchor}");
+            StringAssert.StartsWith(descriptor.HelpLinkUri, docs, descriptor.Id);
+            string[] pageAndAnchor = descriptor.HelpLinkUri[docs.Length..].Split('#');
+            string page = Path.Combine(Repository.Root, "docs", pageAndAnchor[0]);
+            Assert.IsTrue(File.Exists(page), $"{descriptor.Id}: {descriptor.HelpLinkUri} names no page of docs/");
+            if (pageAndAnchor.Length > 1)
+            {
+                string[] anchors = [.. File.ReadAllLines(page).Where(l => l.StartsWith('#')).Select(l => Anchor(l.TrimStart('#')))];
+                CollectionAssert.Contains(anchors, pageAndAnchor[1], $"{descriptor.Id}: no heading of docs/{pageAndAnchor[0]} has the anchor #{pageAndAnchor[1]}");
+            }
         }
-        CollectionAssert.Contains(anchors, "diagnostics-while-typing");
+        Assert.IsTrue(All.Any(d => d.HelpLinkUri.EndsWith("weaving.md#diagnostics-while-typing", StringComparison.Ordinal)));
     }
 
     [TestMethod]
-    public void Ids_AreRB0001Onwards_EachInTheReleaseTrackingFile_AndInTheReadmeTable()
+    public void Ids_AreRB0001Onwards_EachInTheReleaseTrackingFile_AndInTheDocsTable()
     {
         CollectionAssert.AreEqual(Enumerable.Range(1, All.Length).Select(i => $"RB{i:D4}").ToArray(), All.Select(d => d.Id).ToArray());
         string unshipped = File.ReadAllText(Path.Combine(Repository.Root, "src", "ReproducibleBlock.Analyzers", "AnalyzerReleases.Unshipped.md"));
-        string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
+        string readme = File.ReadAllText(Path.Combine(Repository.Root, "docs", "weaving.md"));
         foreach (DiagnosticDescriptor descriptor in All)
         {
             Assert.IsFalse(string.IsNullOrWhiteSpace(descriptor.Title.ToString()), descriptor.Id);

@@ -305,16 +305,16 @@ public sealed partial class ReproducibleTrainingExampleTests
         }
     }
 
-    /// <summary>The README's training listing is the example's, line for line: it compiles because the example does.</summary>
+    /// <summary>The training listing of docs/training.md is the example's, line for line: it compiles because the example does.</summary>
     [TestMethod]
-    public void TheReadmesTrainingListing_IsTheExamplesRecipe()
+    public void TheTrainingDocsListing_IsTheExamplesRecipe()
     {
         string[] program = File.ReadAllLines(Path.Combine(Repository.Root, "examples", "ReproducibleTraining", "Program.cs"));
         int start = Array.IndexOf(program, "// <training-recipe>"), end = Array.IndexOf(program, "// </training-recipe>");
         Assert.IsTrue(start >= 0 && end > start, "Program.cs marks its recipe with // <training-recipe> and // </training-recipe>");
         string recipe = string.Join('\n', program[(start + 1)..end]);
-        string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md")).Replace("\r\n", "\n");
-        StringAssert.Contains(readme, "```csharp\n" + recipe + "\n```", "the README shows the recipe between // <training-recipe> and // </training-recipe>, verbatim");
+        string docs = File.ReadAllText(Path.Combine(Repository.Root, "docs", "training.md")).Replace("\r\n", "\n");
+        StringAssert.Contains(docs, "```csharp\n" + recipe + "\n```", "docs/training.md shows the recipe between // <training-recipe> and // </training-recipe>, verbatim");
     }
 
     /// <summary>
