@@ -34,16 +34,15 @@ public sealed class ReadmeTests
         AppRun run = QuickStart.Value;
         string[] lines = Lines(run);
         Assert.HasCount(2, lines, Describe(run));
-        Assert.AreEqual("The classifier starts from the same weights with 2 or 3 conv layers: True", lines[0], Describe(run));
+        Assert.AreEqual("The classifier starts from the same weights with 2 or 3 feature layers: True", lines[0], Describe(run));
         StringAssert.StartsWith(lines[1], "Stopped after epoch 1, resumed for epochs 2 and 3, training ends with the uninterrupted run's weights: ", Describe(run));
         Assert.AreEqual(lines[1].EndsWith(": True", StringComparison.Ordinal) ? 0 : 1, run.ExitCode, Describe(run));
     }
 
-    // Two uninterrupted Train(3) calls in one QuickStart process ended with different weights in about one run of
-    // three on 2 shared cores (2026-12, found while writing this test; not GC timing: a full collection before each
-    // run changed nothing). Until the cause is found and fixed, the resume half of the promise cannot be checked.
+    // The quick start's model has no convolution: libtorch 2.10's CPU convolution is not bit-repeatable within one
+    // process (two trainings of the same model from the same seed, without ReproducibleBlock, differ in about half the
+    // runs here), and the quick start stops and resumes in one process. Linear layers are (docs/troubleshooting.md).
     [TestMethod]
-    [Ignore("QuickStart's training is not repeatable within one process yet (about 1 run in 3 differs): see the comment above")]
     public void QuickStart_ResumedRun_EndsWithTheUninterruptedRunsWeights()
     {
         AppRun run = QuickStart.Value;
