@@ -163,6 +163,7 @@ public sealed class TraceDifferTests : TraceFileTest
         TraceDiff diff = Diff(Programs.Training(), b);
         Divergence d = Expect(diff, DivergenceKind.Structure, "Demo.Train.Augment", "2#0/7#0", 6, 6);
         StringAssert.Contains(d.Detail, "path (A 2#0/7#0, B 2#0/9#0), name (A Demo.Train.Augment, B Demo.Train.Dropout)");
+        StringAssert.Contains(d.Detail, "Both runs are inside Demo.Train.Epoch there.", "the blocks open around it, named: a path of keys alone cannot be mapped back");
         Assert.AreEqual("line 6: enters block Demo.Train.Augment (2#0/7#0)", d.A);
         Assert.AreEqual("line 6: enters block Demo.Train.Dropout (2#0/9#0)", d.B);
         Assert.AreEqual(new LaterBlocks(0, 0, CountStop.Structure, 6, 6), diff.LaterBlocks);

@@ -137,7 +137,10 @@ public static class TraceDiffer
         private Found? Compare(TraceEvent ea, TraceEvent eb)
         {
             if (StructureDifference(ea, eb) is { } structure)
+            {
+                structure = structure with { Detail = structure.Detail + Inside(_a.Open) };
                 return new Found(DivergenceKind.Structure, structure.LineA, structure.LineB, changed => structure with { FollowsCodeChange = changed });
+            }
             switch (ea, eb)
             {
                 case (EnterEvent x, EnterEvent y) when x.State != y.State:
@@ -254,6 +257,18 @@ public static class TraceDiffer
                     changes.Add(new CodeChange(assembly, $"version {a.Version}, MVID {a.Mvid}", $"version {b.Version}, MVID {b.Mvid}", a.Line, b.Line));
             }
             return changes;
+        }
+
+        /// <summary>
+        /// The blocks open where the runs part, outermost first, by name (" Both runs are inside Net..ctor › features
+        /// there."): the runs agreed up to there, so A's are B's. A site's path is keys only; its names say where it is.
+        /// </summary>
+        private static string Inside(OpenBlocks open)
+        {
+            if (open.Count == 0)
+                return " Both runs are at the top level there.";
+            IEnumerable<string> names = open.ToList().Select(e => e.Name ?? "(unnamed)");
+            return $" Both runs are inside {string.Join(" › ", names)} there.";
         }
 
         /// <summary>A structure divergence when the events differ in ev, path, name, kind or restore; null when they line up.</summary>
