@@ -16,7 +16,7 @@ internal sealed record Options(bool Cuda, bool Check, string? PlotPath)
         Options:
           --check              exit with 1 if any isolation property fails (a smoke test)
           --plot FILE          also draw the training runs' loss curves into FILE (a PNG picture)
-          --device cpu|cuda    where the networks live (default cpu); cuda needs a CUDA backend (see the README)
+          --device cpu|cuda    where the networks live (default cpu); cuda needs a CUDA backend (see docs/cuda.md)
           -h, --help           print this text and exit
 
         Exit status: 0 when done (with --check: every property holds), 1 when a property fails under --check,

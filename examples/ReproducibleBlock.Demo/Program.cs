@@ -28,7 +28,7 @@ if (options.Cuda)
 {
     if (!cuda.is_available())
     {
-        AnsiConsole.MarkupLine("[red]--device cuda: CUDA is not available to TorchSharp here.[/] Give the application a CUDA backend (see the README) or run on CPU.");
+        AnsiConsole.MarkupLine("[red]--device cuda: CUDA is not available to TorchSharp here.[/] Give the application a CUDA backend (see docs/cuda.md) or run on CPU.");
         return 2;
     }
     device = CUDA;
@@ -183,7 +183,7 @@ if (options.Cuda)
 
 AnsiConsole.WriteLine();
 AnsiConsole.MarkupLine("[grey]When two of your runs differ: trace both (REPRODUCIBLEBLOCK_TRACE=run-{pid}.jsonl) and compare them with "
-    + "reproducible-block diff, which names the first block where they part and why (README, \"When two runs differ\").[/]");
+    + "reproducible-block diff, which names the first block where they part and why (docs/two-runs-differ.md).[/]");
 if (failures.Count == 0)
 {
     AnsiConsole.MarkupLine("[green]Every isolation property holds.[/]");

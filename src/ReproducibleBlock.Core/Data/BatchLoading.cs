@@ -164,8 +164,8 @@ internal sealed class BatchLoading(ReproducibleSampler sampler)
             + "from it instead of from the sample's stream, so what each sample draws depends on the number of workers and on the thread schedule. Draw from the "
             + "sample's stream: var sample = sampler.Resolve(index); then torch.rand(..., generator: sample.Generator), sample.Random for managed draws. "
             + "TorchSharp's random transforms (torchvision.transforms.Random*, Randomize) draw from the global generator or an unseeded System.Random and take no "
-            + "generator: draw the decision from the sample's stream and apply the deterministic transform (for example HorizontalFlip()). See the README's "
-            + "section on data loading.");
+            + "generator: draw the decision from the sample's stream and apply the deterministic transform (for example HorizontalFlip()). See "
+            + "docs/training.md, \"Data loading\", in ReproducibleBlock's documentation.");
     }
 
     /// <summary>The dataset whose <c>GetTensor</c> is running on this thread, found on the failure path only.</summary>

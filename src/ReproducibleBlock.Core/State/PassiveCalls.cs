@@ -74,7 +74,7 @@ internal sealed class PassiveCall(string description, PassiveReason reason, RngS
         return new InvalidOperationException(
             $"{Description} drew random numbers from torch's global generator {where}. It ran without switching the generators, because its thread does not "
             + "own them, so what it drew depends on the thread schedule (or another thread drew while it ran: draws from several threads at once cannot be "
-            + $"reproduced, whoever makes them). {fix}See the README's section on threads.");
+            + $"reproduced, whoever makes them). {fix}See docs/threads.md in ReproducibleBlock's documentation.");
     }
 
     /// <summary>Whether the generators moved between <see cref="Before"/> and <paramref name="now"/>.</summary>

@@ -22,7 +22,7 @@ internal static class CudaDevice
         string? reason = Unavailable();
         if (reason is null)
             return torch.cuda.device_count();
-        string message = $"No CUDA device: {reason}. The CUDA tests run on a GPU runner (see the README's Testing section).";
+        string message = $"No CUDA device: {reason}. The CUDA tests run on a GPU runner (see docs/contributing.md, Testing).";
         if (Environment.GetEnvironmentVariable(RequireVariable) == "1")
             Assert.Fail($"{message} {RequireVariable}=1 requires one.");
         Assert.Inconclusive($"{message} Set {RequireVariable}=1 to make this a failure.");
