@@ -82,24 +82,21 @@ public sealed partial class TrainingRun
     /// stream moved since it was fetched.
     /// </summary>
     /// <exception cref="InvalidOperationException">Neither moved and no module is tracked: there is no telling.</exception>
-    private bool TrainedSinceFetched()
+    private bool TrainedSinceFetched() => TrainedSinceFetchedIfKnown() ?? throw new InvalidOperationException(
+        "Checkpoint was asked for in a batch's body, but the run cannot tell whether the batch in hand was trained yet (where the resumed run must "
+        + "pick up): no module is tracked, and no woven module ran. Track the model (run.Track(model)) before Resume, or ask for the checkpoint "
+        + "outside the batch loop.");
+
+    /// <summary>Whether the batch in hand was trained, assuming it was when there is no telling (a batch loop left by break).</summary>
+    private bool TrainedSinceFetchedOrUnknown() => TrainedSinceFetchedIfKnown() ?? true;
+
+    /// <summary>Whether the batch in hand was trained; null when neither moved and no module is tracked.</summary>
+    private bool? TrainedSinceFetchedIfKnown()
     {
         if (State.BlockRuntime.Shared.Writes != _fetchedMark.Writes)
             return true;
-        ulong? mark = _tracked.TrainingMark();
-        if (mark is null)
-        {
-            throw new InvalidOperationException(
-                "Checkpoint was asked for in a batch's body, but the run cannot tell whether the batch in hand was trained yet (where the resumed run must "
-                + "pick up): no module is tracked, and no woven module ran. Track the model (run.Track(model)) before Resume, or ask for the checkpoint "
-                + "outside the batch loop.");
-        }
-        return mark != _fetchedMark.Parameters;
+        return _tracked.TrainingMark() is { } mark ? mark != _fetchedMark.Parameters : null;
     }
-
-    /// <summary>Whether the batch in hand was trained, assuming it was when there is no telling (a batch loop left by break).</summary>
-    private bool TrainedSinceFetchedOrUnknown() =>
-        State.BlockRuntime.Shared.Writes != _fetchedMark.Writes || _tracked.TrainingMark() is not { } mark || mark != _fetchedMark.Parameters;
 
     private void NoteException(object? sender, FirstChanceExceptionEventArgs e)
     {
